@@ -1,0 +1,84 @@
+/** A handle on a task's outcome in the result backend (Celery's AsyncResult). */
+import { TaskFailedError, TaskRevokedError } from '../errors';
+import { exceptionMessageText, isExceptionInfo, type TaskMeta } from '../protocol/result-meta';
+import { FAILURE, isReady, REVOKED, SUCCESS } from '../states';
+import type { ResultBackend } from '../backends/backend';
+import { assertWillNotBlock } from '../worker/join-guard';
+
+export interface GetOptions {
+  /** Seconds to wait; undefined waits forever. */
+  timeout?: number;
+  /** Throw if the task failed (default true); false returns the stored error info instead. */
+  propagate?: boolean;
+  signal?: AbortSignal;
+  /**
+   * In a worker process, waiting for a result raises (it can deadlock the
+   * worker: chain tasks instead). false allows it anyway (Celery's `disable_sync_subtasks`).
+   */
+  disableSyncSubtasks?: boolean;
+}
+
+export function errorFromMeta(meta: TaskMeta): Error {
+  if (meta.status === REVOKED) {
+    const reason = isExceptionInfo(meta.result) ? exceptionMessageText(meta.result) : 'revoked';
+    return new TaskRevokedError(`task ${meta.task_id} was revoked (${reason})`);
+  }
+  const info = isExceptionInfo(meta.result) ? meta.result : null;
+  return new TaskFailedError(
+    meta.task_id,
+    info?.exc_type ?? 'Error',
+    info ? exceptionMessageText(info) : String(meta.result),
+    info?.exc_module ?? null,
+    meta.traceback,
+  );
+}
+
+export class AsyncResult<R = unknown> {
+  constructor(
+    readonly id: string,
+    private readonly backend: () => Promise<ResultBackend>,
+  ) {}
+
+  /** The stored meta (PENDING when nothing is stored yet). */
+  async meta(): Promise<TaskMeta> {
+    return (await this.backend()).getTaskMeta(this.id);
+  }
+
+  async state(): Promise<string> {
+    return (await this.meta()).status;
+  }
+
+  async ready(): Promise<boolean> {
+    return isReady(await this.state());
+  }
+
+  async successful(): Promise<boolean> {
+    return (await this.state()) === SUCCESS;
+  }
+
+  async failed(): Promise<boolean> {
+    return (await this.state()) === FAILURE;
+  }
+
+  /** Wait for the task to finish and return its value; throws TaskFailedError if it failed. */
+  async get(options: GetOptions = {}): Promise<R> {
+    if (options.disableSyncSubtasks !== false) assertWillNotBlock(this.id);
+    const backend = await this.backend();
+    const meta = await backend.waitFor(this.id, { timeout: options.timeout, signal: options.signal });
+    if (meta.status === SUCCESS) return meta.result as R;
+    if (options.propagate === false) return meta.result as R;
+    throw errorFromMeta(meta);
+  }
+
+  async forget(): Promise<void> {
+    await (await this.backend()).forget(this.id);
+  }
+
+  toString(): string {
+    return this.id;
+  }
+
+  toJSON(): string {
+    return this.id;
+  }
+}

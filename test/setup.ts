@@ -1,0 +1,2 @@
+// Loaded by mocha before any test (see .mocharc.json).
+process.setSourceMapsEnabled(true);
