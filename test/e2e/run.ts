@@ -26,6 +26,7 @@ import * as path from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { CodeServer } from './code-server';
 import { StepRunner, type StepResult } from './steps';
+import { timelineUi } from './ui-timeline';
 import { trustedUi } from './ui-trusted';
 import { untrustedUi } from './ui-untrusted';
 import { Workbench } from './workbench';
@@ -222,7 +223,10 @@ async function main(): Promise<number> {
         log('UI session (trusted workspace):');
         const viewsShot = path.join(artifacts, 'views.png');
         const steps = await timed('ui session', () =>
-          uiSession(browser, server, runDir, 'ui', (wb, s) => trustedUi(wb, s, { server, viewsScreenshot: viewsShot, metric: (n, v) => (metrics[n] = v) })),
+          uiSession(browser, server, runDir, 'ui', async (wb, s) => {
+            await trustedUi(wb, s, { server, viewsScreenshot: viewsShot, metric: (n, v) => (metrics[n] = v) });
+            await timelineUi(wb, s, { screenshot: path.join(artifacts, 'timeline.png') });
+          }),
         );
         if (!steps.ok) failed = true;
         if (argv.includes('--update-docs-screenshot') && fs.existsSync(viewsShot)) {

@@ -2,7 +2,7 @@
  * Driving VS Code 1.100's workbench (served by code-server) with playwright:
  * the selectors that hold on this version, behind small intention-named helpers.
  */
-import type { Locator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 const DEFAULT_TIMEOUT = 20_000;
 
@@ -161,6 +161,11 @@ export class Workbench {
     await this.page.mouse.down();
     await this.page.mouse.move(box.x + width, y, { steps: 5 });
     await this.page.mouse.up();
+  }
+
+  /** The page inside the active webview panel (VS Code nests it: iframe.webview > iframe#active-frame). */
+  webview(): FrameLocator {
+    return this.page.locator('iframe.webview.ready').last().contentFrame().frameLocator('iframe#active-frame');
   }
 
   statusBarItem(text: string | RegExp): Locator {

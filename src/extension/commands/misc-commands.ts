@@ -32,7 +32,6 @@ export const showLogCommand: CommandFactory = (s) => ({
   execute: () => s.log.show(),
 });
 
-/** The timeline panel is its own piece of work; until it lands the Tasks view is where task history lives. */
 /** Open Timeline: every task of a broker over time, in a panel (one per broker). */
 export const openTimelineCommand: CommandFactory = (s) => ({
   id: 'celeriac.openTimeline',
