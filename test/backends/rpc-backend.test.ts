@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import * as amqp from 'amqplib';
-import { createApp, TaskFailedError, TimeoutError, Worker, type App } from '../../src/runtime';
+import { AsyncResult, chain, createApp, TaskFailedError, TimeoutError, Worker, type App } from '../../src/runtime';
 import { AMQP_URL } from '../helpers/amqp';
 import { quietLog, waitUntil } from '../helpers/runtime-harness';
 
@@ -58,6 +58,22 @@ describe('rpc:// result backend (RabbitMQ)', function () {
     assert.equal(await ok.get({ timeout: 10 }), 5);
     await assert.rejects(bad.get({ timeout: 10 }), (err: unknown) => err instanceof TaskFailedError && err.excType === 'RangeError' && /out of range/.test(err.message));
     assert.equal((await ok.state()), 'SUCCESS');
+  });
+
+  it('a chain: get() on the last step returns its value, or the error of the step that failed (results of every step come back to the sender)', async () => {
+    const queue = newQueue();
+    const w = app(queue);
+    const add = w.task('rpc.add', (a: number, b: number) => a + b);
+    const boom = w.task('rpc.boom', () => {
+      throw new RangeError('out of range');
+    });
+    await worker(w);
+    // The chain is sent by the app its tasks belong to: that app's reply queue gets every step's result.
+    const ok = await chain(add.s(1, 2), add.s(3)).applyAsync();
+    assert.equal(await ok.get({ timeout: 10 }), 6);
+    const failed = await chain(add.s(1, 2), boom.si(), add.s(3)).applyAsync();
+    assert.ok(failed instanceof AsyncResult);
+    await assert.rejects(failed.get({ timeout: 10 }), (err: unknown) => err instanceof TaskFailedError && err.excType === 'RangeError' && err.taskId === failed.parent?.id);
   });
 
   it('sends each result to its own sender only', async () => {

@@ -519,6 +519,37 @@ describe('canvas', function () {
       assert.equal(sent.filter((s) => s.name === 'canvas.collect').length, 0);
       assert.ok(r instanceof AsyncResult);
       assert.equal(await r.state(), 'PENDING', "the last step's result never gets a state");
+      // get() on the chain follows its parents: it ends with the failing step's error instead of waiting forever.
+      assert.deepEqual(
+        r.parents().map((p) => p.id),
+        [failId, sent.find((s) => s.name === 'canvas.add')!.id],
+      );
+      const viaChain = await failureOf(r.get({ timeout: 5 }));
+      assert.equal(viaChain.taskId, failId);
+      assert.equal(viaChain.excType, 'TypeError');
+      assert.deepEqual(await r.get({ timeout: 5, propagate: false }), { exc_type: 'TypeError', exc_message: ['3'], exc_module: 'builtins' });
+      await assert.rejects(r.get({ timeout: 0.2, followParents: false }), /timed out after 0.2s waiting for task .* \(state PENDING\)/);
+    });
+
+    it('get() on a chain that succeeds returns the last value, whatever its parents did', async () => {
+      const { add } = await setup();
+      const r = await chain(add.s(1, 2), add.s(10), add.s(100)).applyAsync();
+      assert.ok(r instanceof AsyncResult);
+      assert.equal(await r.get({ timeout: 5 }), 113);
+      assert.equal(r.parents().length, 2);
+      assert.deepEqual(await Promise.all(r.parents().map((p) => p.get({ timeout: 5 }))), [13, 3]);
+    });
+
+    it('get() on a chain gives up at its timeout while a parent still runs, and stops on abort', async () => {
+      const { slowAdd, add } = await setup();
+      const r = await chain(slowAdd.s(1, 0, 1500), add.s(1)).applyAsync();
+      assert.ok(r instanceof AsyncResult);
+      await assert.rejects(r.get({ timeout: 0.1 }), /timed out after 0.1s/);
+      const abort = new AbortController();
+      const waiting = r.get({ signal: abort.signal });
+      abort.abort(new Error('caller gave up'));
+      await assert.rejects(waiting, /caller gave up/);
+      assert.equal(await r.get({ timeout: 5 }), 2);
     });
 
     it('group: results come back in member order, whatever order they finish in', async () => {

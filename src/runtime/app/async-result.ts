@@ -16,6 +16,13 @@ export interface GetOptions {
    * worker: chain tasks instead). false allows it anyway (Celery's `disable_sync_subtasks`).
    */
   disableSyncSubtasks?: boolean;
+  /**
+   * While waiting, also watch the earlier steps of a chain (`parent`, and its
+   * parent…) and end the wait with the first of them that fails or is
+   * revoked: the later steps of a failed chain never run, so their results
+   * would stay PENDING forever (Celery's `follow_parents`, default true).
+   */
+  followParents?: boolean;
 }
 
 export function errorFromMeta(meta: TaskMeta): Error {
@@ -33,11 +40,23 @@ export function errorFromMeta(meta: TaskMeta): Error {
   );
 }
 
+/** A promise that never settles: a parent that succeeded does not end the wait. */
+const NEVER = new Promise<never>(() => undefined);
+
 export class AsyncResult<R = unknown> {
   constructor(
     readonly id: string,
     private readonly backend: () => Promise<ResultBackend>,
+    /** The result of the step before this one in a chain (Celery's `parent`). */
+    readonly parent?: AsyncResult,
   ) {}
+
+  /** The earlier steps of the chain, nearest first. */
+  parents(): AsyncResult[] {
+    const out: AsyncResult[] = [];
+    for (let p = this.parent; p; p = p.parent) out.push(p);
+    return out;
+  }
 
   /** The stored meta (PENDING when nothing is stored yet). */
   async meta(): Promise<TaskMeta> {
@@ -64,10 +83,32 @@ export class AsyncResult<R = unknown> {
   async get(options: GetOptions = {}): Promise<R> {
     if (options.disableSyncSubtasks !== false) assertWillNotBlock(this.id);
     const backend = await this.backend();
-    const meta = await backend.waitFor(this.id, { timeout: options.timeout, signal: options.signal });
+    const ancestors = options.followParents === false ? [] : this.parents();
+    const meta = ancestors.length
+      ? await this.waitWithParents(backend, ancestors, options)
+      : await backend.waitFor(this.id, { timeout: options.timeout, signal: options.signal });
     if (meta.status === SUCCESS) return meta.result as R;
     if (options.propagate === false) return meta.result as R;
     throw errorFromMeta(meta);
+  }
+
+  /** This result's meta, or the meta of the first parent that failed or was revoked, whichever comes first. */
+  private async waitWithParents(backend: ResultBackend, ancestors: AsyncResult[], options: GetOptions): Promise<TaskMeta> {
+    const stop = new AbortController();
+    const forward = () => stop.abort(options.signal?.reason);
+    if (options.signal?.aborted) forward();
+    options.signal?.addEventListener('abort', forward, { once: true });
+    const parentFailure = (p: AsyncResult) =>
+      backend.waitFor(p.id, { signal: stop.signal }).then(
+        (m) => (m.status === FAILURE || m.status === REVOKED ? m : NEVER),
+        () => NEVER, // stopped, or unreadable: this result's own wait decides
+      );
+    try {
+      return await Promise.race([backend.waitFor(this.id, { timeout: options.timeout, signal: stop.signal }), ...ancestors.map(parentFailure)]);
+    } finally {
+      options.signal?.removeEventListener('abort', forward);
+      stop.abort();
+    }
   }
 
   async forget(): Promise<void> {

@@ -119,13 +119,17 @@ export class Chain extends Canvas {
       tail.length === 0 ? options : { ...firstOptions, chain: chainRest.length ? chainRest : undefined };
     const firstResult = await first.applyAsync(args, kwargs, firstApply);
     if (fixed.length === 1) return firstResult as AsyncResult | GroupResult;
-    if (last instanceof Signature) return new AsyncResult(last.options.task_id!, () => app.connectBackend());
-    if (last instanceof Chord) {
-      const id = resultIdOf(last);
-      return new AsyncResult(id ?? '', () => app.connectBackend());
+    const backend = () => app.connectBackend();
+    // Each step's result knows the one before it, so get() on the last ends
+    // with the error of a step that failed instead of waiting forever.
+    let parent = firstResult instanceof AsyncResult ? firstResult : undefined;
+    for (const step of fixed.slice(1, -1)) {
+      const id = step instanceof Signature ? step.options.task_id : step instanceof Chord ? resultIdOf(step) : undefined;
+      if (id) parent = new AsyncResult(id, backend, parent);
     }
+    if (last instanceof Signature) return new AsyncResult(last.options.task_id!, backend, parent);
+    if (last instanceof Chord) return new AsyncResult(resultIdOf(last) ?? '', backend, parent);
     if (last instanceof Group) {
-      const backend = () => app.connectBackend();
       const groupId = String(last.options.group_id ?? last.options.task_id);
       return new GroupResult(groupId, groupMemberIds(last).map((id) => new AsyncResult(id, backend)), backend);
     }
