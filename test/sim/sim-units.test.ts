@@ -16,6 +16,7 @@ describe('simulator scenario checks', () => {
     ['faults[0].kind must be crash, duplicate, flaky or restart, got "meteor"', { faults: [{ kind: 'meteor' } as never] }],
     ["idempotency['x'] needs a state() function", { idempotency: { x: {} as never } }],
     ['start must be an ISO time', { start: 'yesterday' }],
+    ["durations['a'].blocking must be true or false, got \"yes\"", { durations: { a: { mean: '1s', blocking: 'yes' as never } } }],
   ];
   for (const [message, scenario] of bad) {
     it(`says: ${message}`, () => {
@@ -40,6 +41,7 @@ describe('simulator scenario checks', () => {
     });
     assert.deepEqual(spreadOf({ mean: '1s', jitter: '250ms' }, 'x'), { mean: 1000, jitter: 250 });
     assert.deepEqual(spreadOf(0, 'x'), { mean: 0, jitter: 0 });
+    assert.deepEqual(spreadOf({ mean: '2s', blocking: true }, 'x'), { mean: 2000, jitter: 0, blocking: true });
   });
 });
 

@@ -199,6 +199,34 @@ describe('simulator (celeriac sim)', function () {
     });
   });
 
+  describe('pools', () => {
+    const finishes = (r: Run, name: string) => of(r.result.events, 'task-succeeded').filter((e) => e.name === name).map((e) => e.t);
+
+    it('async pool: blocking work takes turns on the worker’s one thread, and quick tasks wait behind it; the diagnosis says so', async () => {
+      const r = await sim('blocking');
+      assert.deepEqual(finishes(r, 'sim.crunch'), [2000, 4000, 6000], 'three 2 s crunches in a row, not side by side');
+      assert.ok(finishes(r, 'sim.ping').every((t) => t >= 2000), `pings sent at 100 ms finish behind the first crunch: ${finishes(r, 'sim.ping')}`);
+      assert.deepEqual(diagnosisIds(r), ['blocked-event-loop']);
+      const d = r.result.report.diagnoses[0];
+      assert.match(d.detail, /sim\.crunch \(3 runs\)/);
+      assert.match(d.detail, /process pool/);
+      assert.ok(d.tasks.length > 0);
+    });
+
+    it('process pool: the same blocking work runs side by side, nothing waits, no diagnosis', async () => {
+      const r = await sim('blocking', { SIM_POOL: 'process' });
+      assert.deepEqual(finishes(r, 'sim.crunch'), [2000, 2000, 2000]);
+      assert.ok(finishes(r, 'sim.ping').every((t) => t < 200), `${finishes(r, 'sim.ping')}`);
+      assert.deepEqual(diagnosisIds(r), []);
+    });
+
+    it('async pool with awaiting (non-blocking) work: side by side too, no diagnosis', async () => {
+      const r = await sim('blocking', { SIM_BLOCKING: '0' });
+      assert.deepEqual(finishes(r, 'sim.crunch'), [2000, 2000, 2000]);
+      assert.deepEqual(diagnosisIds(r), []);
+    });
+  });
+
   describe('the CLI', () => {
     it('exits 1 when something went wrong and 0 when nothing did', async () => {
       assert.equal((await sim('unconsumed')).cli.code, 1);

@@ -27,6 +27,7 @@ import { SimBroker } from './sim-broker';
 import { diagnose } from './sim-diagnoses';
 import { SimLog, type SimEvent } from './sim-log';
 import { buildReport, type QueueDepthSample, type SimReport } from './sim-report';
+import { EventLoopModel } from './sim-event-loop';
 import { simTaskWrapper, type IdempotencyOutcome } from './sim-task-wrapper';
 
 const DEFAULT_START = Date.UTC(2026, 0, 5); // a Monday, so weekday crontabs fire on day one
@@ -111,6 +112,8 @@ class Simulation {
   private pendingRestarts = 0;
   private beat?: Beat;
   private readonly aroundTask: AroundTask;
+  /** Async-pool workers share one thread per worker; process-pool ones do not. */
+  private readonly loop: EventLoopModel | undefined;
 
   constructor(
     private readonly app: App,
@@ -137,6 +140,7 @@ class Simulation {
         id && this.log.fault(`visibility timeout: ${name ?? 'a task'} ${this.log.label(id)} held too long, delivered again on '${queue}'`, { task: this.log.label(id), name }),
     });
     app.useBroker(this.broker);
+    this.loop = (s.workers?.pool ?? 'async') === 'async' ? new EventLoopModel((id) => this.log.label(id)) : undefined;
     this.aroundTask = this.makeAroundTask();
   }
 
@@ -182,6 +186,7 @@ class Simulation {
       consumedQueues,
       concurrency: this.concurrency,
       chords: this.chords,
+      loopStalls: this.loop?.stalls,
     });
     const report = buildReport(this.log.events, {
       seed: this.seed,
@@ -210,6 +215,7 @@ class Simulation {
       flaky: faults.filter((f): f is Extract<FaultSpec, { kind: 'flaky' }> => f.kind === 'flaky'),
       crashes: faults.filter((f): f is Extract<FaultSpec, { kind: 'crash' }> => f.kind === 'crash' && f.duringTask !== undefined),
       idempotency: this.s.idempotency ?? {},
+      loop: this.loop,
       crash: (run, fault) => void this.crashWorkerRunning(run, fault),
       onIdempotency: (o) => this.idempotency.push(o),
     });
@@ -283,6 +289,7 @@ class Simulation {
     const running = w.activeTasks().length;
     this.log.fault(`crashed ${w.hostname}${during} (${running} running task${running === 1 ? '' : 's'} cut off)`, { worker: w.hostname });
     await w.terminate();
+    this.loop?.reset(w.hostname);
     if (fault.restartAfter === null) return;
     this.pendingRestarts++;
     setTimeout(

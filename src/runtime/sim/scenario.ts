@@ -25,7 +25,19 @@ import type { PoolKind } from '../worker/pools/pool';
 export type Duration = string | number;
 
 /** A fixed duration, or a mean ± jitter drawn uniformly from the seeded random source. */
-export type DurationSpec = Duration | { mean: Duration; jitter?: Duration };
+export type DurationSpec =
+  | Duration
+  | {
+      mean: Duration;
+      jitter?: Duration;
+      /**
+       * The time is synchronous code (CPU-bound work, a blocking call): on an
+       * async-pool worker it holds the worker's one event loop, so no other
+       * task of that worker makes progress meanwhile; a process-pool worker
+       * runs it in a child of its own.
+       */
+      blocking?: boolean;
+    };
 
 export interface WorkersSpec {
   /** Simulated workers (default 1), named sim-1, sim-2, … */
@@ -34,8 +46,9 @@ export interface WorkersSpec {
   concurrency?: number;
   /**
    * 'async' (default) or 'process'. Tasks always run in the simulator's
-   * process (that is what lets virtual time pass instantly); 'process' keeps
-   * its prefetch and concurrency defaults.
+   * process (that is what lets virtual time pass instantly); what differs is
+   * `blocking` durations: on 'async' they hold the worker's event loop and
+   * hold up its other tasks, on 'process' they run side by side.
    */
   pool?: PoolKind;
   /** Queues consumed (default the app's task_default_queue). */
@@ -117,11 +130,14 @@ export function defineScenario(s: Scenario): Scenario {
 export interface Spread {
   mean: number;
   jitter: number;
+  blocking?: boolean;
 }
 
 export function spreadOf(spec: DurationSpec, what: string): Spread {
   if (typeof spec === 'object' && spec !== null) {
-    return { mean: ms(spec.mean, `${what}.mean`, true), jitter: spec.jitter === undefined ? 0 : ms(spec.jitter, `${what}.jitter`, true) };
+    if (spec.blocking !== undefined && typeof spec.blocking !== 'boolean') throw new ConfigError(`scenario ${what}.blocking must be true or false, got ${JSON.stringify(spec.blocking)}`);
+    const spread: Spread = { mean: ms(spec.mean, `${what}.mean`, true), jitter: spec.jitter === undefined ? 0 : ms(spec.jitter, `${what}.jitter`, true) };
+    return spec.blocking ? { ...spread, blocking: true } : spread;
   }
   return { mean: ms(spec, what, true), jitter: 0 };
 }

@@ -3,11 +3,12 @@
  * plain words with what to do about them. Each check is pure and must stay
  * quiet on a run where the surprise did not happen.
  */
+import type { LoopStalls } from './sim-event-loop';
 import type { SimEvent } from './sim-log';
 import { countExtraRuns } from './sim-report';
 
 export interface Diagnosis {
-  id: 'eta-beyond-visibility-timeout' | 'prefetch-held-tasks' | 'unconsumed-queue' | 'chord-never-completed';
+  id: 'eta-beyond-visibility-timeout' | 'prefetch-held-tasks' | 'unconsumed-queue' | 'chord-never-completed' | 'blocked-event-loop';
   title: string;
   detail: string;
   /** Labels of the tasks concerned (a few). */
@@ -23,6 +24,8 @@ export interface DiagnosisContext {
   concurrency: number;
   /** Chords sent: body label → header member labels. */
   chords: ReadonlyMap<string, { body: string; bodyName: string; header: string[] }>;
+  /** What blocking code did to async-pool workers (absent for the process pool). */
+  loopStalls?: LoopStalls;
 }
 
 const EXAMPLES = 5;
@@ -34,7 +37,7 @@ function seconds(ms: number): string {
 }
 
 export function diagnose(c: DiagnosisContext): Diagnosis[] {
-  return [etaBeyondVisibility(c), prefetchHeldTasks(c), unconsumedQueue(c), chordNeverCompleted(c)].filter((d): d is Diagnosis => d !== undefined);
+  return [etaBeyondVisibility(c), prefetchHeldTasks(c), unconsumedQueue(c), chordNeverCompleted(c), blockedEventLoop(c)].filter((d): d is Diagnosis => d !== undefined);
 }
 
 /** A task waiting for its ETA longer than the visibility timeout is delivered again every timeout (kombu#337). */
@@ -217,5 +220,22 @@ export function chordNeverCompleted(c: DiagnosisContext): Diagnosis | undefined 
       `${stuck.length} chord(s) never completed: ${why.join('; ')}. A chord's body runs only after every header task succeeds; a header task that is lost, ` +
       `keeps retrying or fails leaves it waiting (a failure calls the chord's errback). Give header tasks acks_late, bounded retries and a link_error.`,
     tasks: stuck.slice(0, EXAMPLES),
+  };
+}
+
+/** Synchronous work in an async-pool worker stalls every other task of that worker. */
+export function blockedEventLoop(c: DiagnosisContext): Diagnosis | undefined {
+  const stalls = c.loopStalls;
+  if (!stalls || stalls.delayedRuns === 0 || stalls.blockingRuns.size === 0) return undefined;
+  const culprits = [...stalls.blockingRuns].sort((a, b) => b[1] - a[1]);
+  return {
+    id: 'blocked-event-loop',
+    title: 'Synchronous work blocked the event loop of async-pool workers',
+    detail:
+      `${culprits.map(([name, n]) => `${name} (${n} run${n === 1 ? '' : 's'})`).join(', ')} ran blocking code on workers with the async pool, ` +
+      `where all of a worker's ${c.concurrency} slots share one thread: ${stalls.delayedRuns} task run${stalls.delayedRuns === 1 ? '' : 's'} waited ` +
+      `${seconds(stalls.delayedMs)} in all for it to let go. Run CPU-bound tasks on the process pool (pool: 'process', celeriac worker -P process) ` +
+      `or on a queue of their own, or make them yield (await) while they work.`,
+    tasks: stalls.delayed.slice(0, EXAMPLES),
   };
 }

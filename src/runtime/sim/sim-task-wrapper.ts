@@ -5,6 +5,7 @@
  */
 import type { AroundTask } from '../worker/executor';
 import type { TaskRun } from '../worker/task-run';
+import type { EventLoopModel } from './sim-event-loop';
 import type { FaultSpec, IdempotencyCheck, Spread } from './scenario';
 import { draw, type Random } from './seeded-random';
 
@@ -26,6 +27,8 @@ export interface TaskWrapperOptions {
   /** Crash faults that fire during a task (`duringTask`). */
   crashes: readonly CrashFault[];
   idempotency: Readonly<Record<string, IdempotencyCheck<unknown>>>;
+  /** The workers' event loops (async pool); none for the process pool. */
+  loop?: EventLoopModel;
   /** Kill the worker running `run` now (it is halfway through). */
   crash(run: TaskRun, fault: CrashFault): void;
   onIdempotency(outcome: IdempotencyOutcome): void;
@@ -67,13 +70,19 @@ export function simTaskWrapper(o: TaskWrapperOptions): AroundTask {
     const spread = o.durations.get(run.name);
     const duration = spread ? draw(o.random, spread.mean, spread.jitter) : 0;
 
+    // Nothing of a worker runs while sync code of another of its tasks holds its loop.
+    await o.loop?.free(run.hostname, run.id);
     const crash = o.crashes.find((f) => !fired.has(f) && f.duringTask === run.name && (f.nth ?? 1) === nth);
     if (crash) {
       fired.add(crash);
       // Halfway through: the task has begun its work (and, without acks_late, its message is gone).
       setTimeout(() => o.crash(run, crash), duration / 2);
     }
-    if (duration > 0) await sleep(duration);
+    if (duration > 0 && spread?.blocking && o.loop) await o.loop.block(run.hostname, run.id, run.name, duration);
+    else if (duration > 0) {
+      await sleep(duration);
+      await o.loop?.free(run.hostname, run.id);
+    }
 
     for (const f of o.flaky) if (f.task === run.name && o.random() < f.rate) throw simulatedError(f, run);
 
