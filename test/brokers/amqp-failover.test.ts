@@ -150,6 +150,7 @@ describe('amqp://: failover between broker URLs', function () {
       const movedIn = Date.now() - stoppedAt;
       assert.ok(b.open >= 2, 'worker and client are on the second URL');
       assert.match(worker.output(), new RegExp(`reconnected to RabbitMQ at amqp://guest:\\*\\*\\*@127\\.0\\.0\\.1:${b.port}`));
+      assert.equal((await app.connectBroker()).url, `amqp://guest:***@127.0.0.1:${b.port}`, 'the client names the server it moved to');
 
       // A is back and B goes away: round robin brings them to A again.
       await a.start();
@@ -157,6 +158,7 @@ describe('amqp://: failover between broker URLs', function () {
       await b.stop();
       await sendAndRun(50);
       assert.ok(a.accepted >= acceptedByA + 2, 'back on the first URL');
+      assert.equal((await app.connectBroker()).url, `amqp://guest:***@127.0.0.1:${a.port}`);
       assert.ok(worker.alive(), 'the worker never exited');
       console.log(`      failover: tasks ran through the second URL ${movedIn} ms after the first went away`);
     });

@@ -46,7 +46,6 @@ const SUBSCRIBER_QUEUE_ARGS: Record<string, Record<string, unknown>> = {
 };
 
 export class AmqpBroker implements Broker {
-  readonly url: string;
   private readonly definitions = new Map<string, QueueDefinition>();
   private readonly declaredForPublish = new Set<string>();
   private readonly consumers = new Set<AmqpConsumer>();
@@ -58,11 +57,15 @@ export class AmqpBroker implements Broker {
     private readonly log: Logger,
     queues: QueueDefinition[],
   ) {
-    this.url = session.display;
     for (const q of queues) this.definitions.set(q.name, q);
     session.on('connected', () => {
       for (const s of this.subscriptions) void s.resubscribe().catch((err) => log.warn(`cannot resubscribe on ${this.url}: ${errorMessage(err)}`));
     });
+  }
+
+  /** The server in use now (after a failover, the one it moved to), password masked. */
+  get url(): string {
+    return this.session.display;
   }
 
   static async connect(url: string, options: AmqpBrokerOptions): Promise<AmqpBroker> {
