@@ -55,6 +55,8 @@ describe('tree views', () => {
     const items = views.tasks.getChildren(group).filter((n): n is TaskItem => 'task' in n);
     const mine = items.find((n) => n.task.name === 'e2e.add' && n.task.args?.includes('40'));
     assert.ok(mine, `e2e.add(40, 2) is listed (${items.map((n) => `${n.label} ${n.description}`).join('; ')})`);
+    // Its runtime, in a unit that fits: a quick task is not "0 ms".
+    assert.match(String(mine.description), /\(40, 2\) · \d+(\.\d)? (µs|ms)$/);
   });
 
   it('Registered: the workspace’s tasks, each with its file and line', async () => {

@@ -4,7 +4,8 @@ import { attemptSegments, emptySegments } from '../../webview/src/layout/attempt
 import { hitTest } from '../../webview/src/layout/hit-test';
 import { LaneLayout } from '../../webview/src/layout/lane-layout';
 import { TimeScale } from '../../webview/src/layout/time-scale';
-import { formatDuration, tickStep, timeTicks } from '../../webview/src/layout/time-ticks';
+import { formatDuration } from '../../src/shared/format-duration';
+import { tickStep, timeTicks } from '../../webview/src/layout/time-ticks';
 import { TaskStore } from '../../webview/src/model/task-store';
 
 const W = 'celery@w1';

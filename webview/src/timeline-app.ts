@@ -8,7 +8,7 @@ import type { HostToWebviewMessage, TimelineTaskState } from '../../src/shared/t
 import { isHostMessage } from './host/host-messages';
 import type { HostChannel } from './host/vscode-api';
 import { LaneLayout } from './layout/lane-layout';
-import { formatDuration } from './layout/time-ticks';
+import { formatDuration } from '../../src/shared/format-duration';
 import { buildTaskGraph } from './model/task-graph';
 import { sameFilter, type TaskFilter } from './model/task-filter';
 import { TaskStore } from './model/task-store';

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { TaskEventState, TaskSnapshot } from '../../runtime/events/event-state';
 import type { ConnectionManager } from '../connections/connection-manager';
 import type { LiveConnection } from '../connections/live-connection';
+import { formatDuration } from '../../shared/format-duration';
 import { Disposable } from '../util/disposable';
 
 const GROUPS: { state: TaskEventState; label: string; icon: string; color?: string }[] = [
@@ -50,7 +51,7 @@ export class TaskItem extends vscode.TreeItem {
   ) {
     super(task.name ?? task.uuid, vscode.TreeItemCollapsibleState.None);
     this.id = `task:${connection.id}:${task.uuid}`;
-    const runtime = task.runtime !== null ? ` · ${task.runtime < 1 ? `${Math.round(task.runtime * 1000)} ms` : `${task.runtime.toFixed(2)} s`}` : '';
+    const runtime = task.runtime !== null ? ` · ${formatDuration(task.runtime * 1000)}` : '';
     this.description = `${preview(task.args)}${task.kwargs && task.kwargs !== '{}' ? ' ' + preview(task.kwargs, 30) : ''}${runtime}`;
     this.contextValue = `task.${task.state.toLowerCase()}`;
     this.tooltip = new vscode.MarkdownString(

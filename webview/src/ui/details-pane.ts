@@ -6,7 +6,7 @@
  */
 import type { ActionResultMessage, WebviewToHostMessage } from '../../../src/shared/timeline-protocol';
 import { attemptSegments, emptySegments } from '../layout/attempt-segments';
-import { formatDuration } from '../layout/time-ticks';
+import { formatDuration } from '../../../src/shared/format-duration';
 import { buildTaskGraph } from '../model/task-graph';
 import type { TaskStore } from '../model/task-store';
 import { READY_STATES, type TaskRecord } from '../model/types';

@@ -8,7 +8,7 @@ import { attemptSegments, emptySegments } from '../layout/attempt-segments';
 import { hitTest } from '../layout/hit-test';
 import { LaneLayout, type Lane } from '../layout/lane-layout';
 import { TimeScale } from '../layout/time-scale';
-import { formatDuration } from '../layout/time-ticks';
+import { formatDuration } from '../../../src/shared/format-duration';
 import type { TaskStore } from '../model/task-store';
 import type { TaskRecord } from '../model/types';
 import { FrameScheduler } from '../render/frame-scheduler';
