@@ -456,6 +456,14 @@ describe('remote control: workers answer inspect and control requests', function
       const unknown = await ask<{ error: string }>(worker, 'time_limit', { task_name: 'no.such.task', soft: 1 });
       assert.match(unknown.error, /unknown task/);
     });
+    it('time_limit with no values clears the limits the task was defined with', async () => {
+      const app = h.app();
+      const naps = app.task(uniqueName('ctl.naps'), () => new Promise<string>((resolve) => setTimeout(() => resolve('woke'), 300)), { timeLimit: 0.1 });
+      const worker = await startWorker(app);
+      await assert.rejects((await naps.delay()).get({ timeout: 5 }), /TimeLimitExceeded/, 'the defined limit applies at first');
+      assert.deepEqual(await ask(worker, 'time_limit', { task_name: naps.name, soft: null, hard: null }), { ok: 'time limits set successfully' });
+      assert.equal(await (await naps.delay()).get({ timeout: 5 }), 'woke');
+    });
   });
 
   describe('consumers', () => {

@@ -68,9 +68,11 @@ export function buildRequest(
         redelivered: d.redelivered,
       },
       headers: task.headers,
+      // The message's own limits first; then remote control's time_limit, which
+      // replaces the task's (null clears it, as Celery's does); then the config.
       timeLimit: [
-        task.timeLimit[0] ?? override?.hard ?? o.timeLimit ?? conf.taskTimeLimit ?? null,
-        task.timeLimit[1] ?? override?.soft ?? o.softTimeLimit ?? conf.taskSoftTimeLimit ?? null,
+        task.timeLimit[0] ?? (override ? override.hard : o.timeLimit) ?? conf.taskTimeLimit ?? null,
+        task.timeLimit[1] ?? (override ? override.soft : o.softTimeLimit) ?? conf.taskSoftTimeLimit ?? null,
       ],
     },
   };
