@@ -13,6 +13,8 @@ import { waitFor } from '../helpers/wait';
 import { createLogger } from '../../src/runtime/log';
 import { brokerConformance } from './broker-conformance';
 import { flushDb, rawClient, REDIS_DB, redisUrl } from '../helpers/redis';
+import { sparePort } from '../helpers/redis-server';
+import { ConnectionError } from '../../src/runtime/errors';
 
 describe('redis:// broker', () => {
   before(() => flushDb(REDIS_DB.broker));
@@ -22,6 +24,18 @@ describe('redis:// broker', () => {
     () => ({ connect: () => RedisBroker.connect(redisUrl(REDIS_DB.broker), { log: createLogger({ level: 'silent' }) }) }),
     { priorities: 'lower-first' },
   );
+});
+
+describe('redis:// broker: connecting', () => {
+  it('says why it cannot connect (the socket error, not ioredis\' bare "Connection is closed."), naming the URL without the password', async () => {
+    const port = await sparePort(); // nothing listens there
+    await assert.rejects(RedisBroker.connect(`redis://:s3cret@127.0.0.1:${port}/0`, { log: createLogger({ level: 'silent' }) }), (err: unknown) => {
+      assert.ok(err instanceof ConnectionError, String(err));
+      assert.match(err.message, new RegExp(`cannot connect to redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}/0: .*ECONNREFUSED`));
+      assert.doesNotMatch(err.message, /s3cret/);
+      return true;
+    });
+  });
 });
 
 describe('redis:// broker: kombu layout', () => {

@@ -91,7 +91,8 @@ export async function connectClient(client: Redis, display: string, timeoutMs = 
   } catch (err) {
     client.disconnect();
     if (err instanceof ConnectionError) throw err;
-    throw new ConnectionError(`cannot connect to ${display}: ${(err as Error).message}`);
+    // ioredis gives up with a bare "Connection is closed."; the socket's own error says why (ECONNREFUSED, …).
+    throw new ConnectionError(`cannot connect to ${display}: ${(lastError ?? (err as Error)).message}`);
   } finally {
     client.off('error', onError);
   }
