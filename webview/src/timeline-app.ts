@@ -168,7 +168,7 @@ export class TimelineApp {
     if (this.view.selected?.evicted) this.details.refresh();
     else if (this.view.selected) this.details.refresh();
     this.toolbar.refresh();
-    this.view.requestDraw();
+    this.view.requestDataDraw();
   }
 
   private setFilter(f: TaskFilter): void {

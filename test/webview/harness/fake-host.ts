@@ -14,6 +14,10 @@ declare const window: {
   addEventListener(type: 'message', listener: () => void): void;
   postMessage(message: unknown, targetOrigin: string): void;
 };
+declare class MessageChannel {
+  port1: { onmessage: (() => void) | null };
+  port2: { postMessage(m: unknown): void };
+}
 declare const sessionStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
 
 const posted: WebviewToHostMessage[] = [];
@@ -36,6 +40,8 @@ let liveSeq = 0;
 let clockOffset = 0;
 let sentCount = 0;
 let deliveredCount = 0;
+/** Messages a paced load has yet to post. */
+let unsent = 0;
 // Registered before the page's own listener, so a message counted here is handled by the page in the same task.
 window.addEventListener('message', () => deliveredCount++);
 
@@ -50,14 +56,34 @@ const host = {
   prepare(count: number): void {
     if (session?.ids.length !== count) session = syntheticSession(count);
   },
-  /** init + the synthetic history, in batches like the host sends them. */
-  load(count: number, batch = count): { count: number; failed: number; retried: number; revoked: number; now: number } {
+  /**
+   * init + the synthetic history, in batches like the host sends them. All
+   * at once by default; `paced` posts each after the one before was handed
+   * to the page, as the extension host does (it awaits every postMessage),
+   * so the page can paint between batches.
+   */
+  load(count: number, batch = count, paced = false): { count: number; failed: number; retried: number; revoked: number; now: number } {
     host.prepare(count);
     if (!session) throw new Error('no session');
     clockOffset = session.now - Date.now();
-    send({ type: 'init', maxTasks: 100_000, connection: 'redis://localhost:6379/0 (synthetic)', now: session.now });
-    for (let i = 0; i < session.events.length; i += batch * 4) send({ type: 'events', events: session.events.slice(i, i + batch * 4) });
-    send({ type: 'registered', tasks: ['app.tasks.send_email', 'app.tasks.generate_report', 'app.tasks.sync_account', 'billing.charge_card'].map((name) => ({ name, hasSource: true })) });
+    const messages: HostToWebviewMessage[] = [{ type: 'init', maxTasks: 100_000, connection: 'redis://localhost:6379/0 (synthetic)', now: session.now }];
+    for (let i = 0; i < session.events.length; i += batch * 4) messages.push({ type: 'events', events: session.events.slice(i, i + batch * 4) });
+    messages.push({ type: 'registered', tasks: ['app.tasks.send_email', 'app.tasks.generate_report', 'app.tasks.sync_account', 'billing.charge_card'].map((name) => ({ name, hasSource: true })) });
+    if (!paced) {
+      for (const m of messages) send(m);
+    } else {
+      unsent += messages.length;
+      // A task per message, without setTimeout's 4 ms clamp on nested timers.
+      const tick = new MessageChannel();
+      tick.port1.onmessage = () => {
+        const m = messages.shift();
+        if (!m) return;
+        unsent--;
+        send(m);
+        tick.port2.postMessage(null);
+      };
+      tick.port2.postMessage(null);
+    }
     return { count, failed: session.failed, retried: session.retried, revoked: session.revoked, now: session.now };
   },
   send,
@@ -74,8 +100,8 @@ const host = {
   },
   /** The host's clock (the synthetic session's, running on from its end). */
   now: () => Date.now() + clockOffset,
-  /** Messages posted and not yet handed to the page. */
-  inFlight: () => sentCount - deliveredCount,
+  /** Messages not yet handed to the page (posted, or still to be posted by a paced load). */
+  inFlight: () => sentCount - deliveredCount + unsent,
   state: () => JSON.parse(sessionStorage.getItem('vscode-state') ?? 'null'),
   taskId,
 };

@@ -31,6 +31,14 @@ const GUTTER = 150;
 const AXIS = 22;
 /** Follow-live keeps the live edge this far from the right. */
 const LIVE_MARGIN = 24;
+/**
+ * Redraws for new data wait this many of the last frame's draw times after
+ * it (at most DATA_GAP_MAX_MS): a stream of history batches then spends at
+ * most a quarter of the time drawing, and a live event on a cheap view
+ * still shows within a frame or two.
+ */
+const DATA_GAP_FACTOR = 3;
+const DATA_GAP_MAX_MS = 150;
 
 export class TimelineView {
   readonly element: HTMLElement;
@@ -54,6 +62,10 @@ export class TimelineView {
   private readonly seg = emptySegments();
   private readonly paintListeners: (() => void)[] = [];
   lastStats: FrameStats = { bars: 0, ms: 0 };
+  /** When the last frame was drawn, and how long the whole of it took (chart, minimap, DOM). */
+  private lastPaintAt = 0;
+  private lastFrameMs = 0;
+  private dataTimer: ReturnType<typeof setTimeout> | undefined;
   private lastPlotWidth = 0;
   paints = 0;
   private readonly disposers: (() => void)[] = [];
@@ -119,6 +131,17 @@ export class TimelineView {
 
   requestDraw(): void {
     this.scheduler.request();
+  }
+
+  /** A redraw because data came in: soon, but spaced out when frames are expensive (see DATA_GAP_FACTOR). */
+  requestDataDraw(): void {
+    if (this.dataTimer !== undefined) return;
+    const wait = this.lastPaintAt + Math.min(DATA_GAP_MAX_MS, this.lastFrameMs * DATA_GAP_FACTOR) - performance.now();
+    if (wait <= 0) return this.requestDraw();
+    this.dataTimer = setTimeout(() => {
+      this.dataTimer = undefined;
+      this.requestDraw();
+    }, wait);
   }
 
   onPaint(listener: () => void): void {
@@ -207,10 +230,12 @@ export class TimelineView {
 
   dispose(): void {
     this.scheduler.dispose();
+    if (this.dataTimer !== undefined) clearTimeout(this.dataTimer);
     for (const d of this.disposers) d();
   }
 
   draw(): void {
+    const started = performance.now();
     const canvas = this.canvas;
     const width = canvas.clientWidth;
     const height = canvas.clientHeight;
@@ -251,6 +276,8 @@ export class TimelineView {
     const label = `Task timeline: ${this.store.matchingCount} of ${this.store.size} tasks match the filters`;
     if (this.canvas.getAttribute('aria-label') !== label) this.canvas.setAttribute('aria-label', label);
     this.paints++;
+    this.lastPaintAt = performance.now();
+    this.lastFrameMs = this.lastPaintAt - started;
     for (const l of this.paintListeners) l();
   }
 
