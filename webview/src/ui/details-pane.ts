@@ -153,7 +153,8 @@ export class DetailsPane {
 
     const graph = buildTaskGraph(this.store, t.id);
     nodes.push(h('h3', { text: 'Workflow' }), h('div', { class: 'tl-note', text: graph.description }));
-    if (graph.nodes.length > 1) nodes.push(renderGraph(graph, t.id, (id) => this.host.select(id)));
+    // The pane's inner width (less its padding), so the nodes use the room there is.
+    if (graph.nodes.length > 1) nodes.push(renderGraph(graph, t.id, (id) => this.host.select(id), this.element.clientWidth - 28));
     return nodes;
   }
 

@@ -7,22 +7,27 @@ import type { TaskGraph } from '../model/task-graph';
 import { h } from './dom';
 import { stateColour } from './state-colours';
 
-const NODE_W = 84;
+/** Node width when space is short, and the most a node grows to when there is room. */
+const NODE_W_MIN = 84;
+const NODE_W_MAX = 150;
 const NODE_H = 22;
 const GAP_X = 8;
 const GAP_Y = 14;
 const SVG = 'http://www.w3.org/2000/svg';
 
-export function renderGraph(graph: TaskGraph, currentId: string, select: (id: string) => void): HTMLElement {
+/** `availableWidth` (the pane's, when known) lets nodes grow so names are not cut short. */
+export function renderGraph(graph: TaskGraph, currentId: string, select: (id: string) => void, availableWidth = 0): HTMLElement {
   const pos = new Map<string, { x: number; y: number }>();
   // Each row centred under the widest, so a parent sits above its group.
   const perRow = new Map<number, number>();
   for (const n of graph.nodes) perRow.set(n.depth, Math.max(perRow.get(n.depth) ?? 0, n.column + 1));
-  const rowWidth = (count: number) => count * NODE_W + (count - 1) * GAP_X;
-  const width = rowWidth(Math.max(...perRow.values()));
+  const widest = Math.max(...perRow.values());
+  const nodeW = Math.max(NODE_W_MIN, Math.min(NODE_W_MAX, Math.floor((availableWidth - (widest - 1) * GAP_X) / widest)));
+  const rowWidth = (count: number) => count * nodeW + (count - 1) * GAP_X;
+  const width = rowWidth(widest);
   let height = 0;
   for (const n of graph.nodes) {
-    const x = (width - rowWidth(perRow.get(n.depth)!)) / 2 + n.column * (NODE_W + GAP_X);
+    const x = (width - rowWidth(perRow.get(n.depth)!)) / 2 + n.column * (nodeW + GAP_X);
     const y = n.depth * (NODE_H + GAP_Y);
     pos.set(n.id, { x, y });
     height = Math.max(height, y + NODE_H);
@@ -36,9 +41,9 @@ export function renderGraph(graph: TaskGraph, currentId: string, select: (id: st
     const b = pos.get(e.to);
     if (!a || !b) continue;
     const line = document.createElementNS(SVG, 'path');
-    const x0 = a.x + NODE_W / 2;
+    const x0 = a.x + nodeW / 2;
     const y0 = a.y + NODE_H;
-    const x1 = b.x + NODE_W / 2;
+    const x1 = b.x + nodeW / 2;
     const y1 = b.y;
     line.setAttribute('d', `M${x0},${y0} C${x0},${(y0 + y1) / 2} ${x1},${(y0 + y1) / 2} ${x1},${y1}`);
     line.setAttribute('fill', 'none');
@@ -69,7 +74,8 @@ export function renderGraph(graph: TaskGraph, currentId: string, select: (id: st
     });
     button.style.left = `${p.x}px`;
     button.style.top = `${p.y}px`;
-    button.style.width = `${NODE_W}px`;
+    button.style.width = `${nodeW}px`;
+    button.style.maxWidth = `${nodeW}px`;
     button.style.setProperty('--state-colour', stateColour(n.state));
     inner.append(button);
   }
