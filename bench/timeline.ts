@@ -1,8 +1,9 @@
 /**
  * The timeline webview in headless Chromium with 100k synthetic tasks (the
  * page of test/webview: the real bundle behind a fake VS Code host):
- * - load: init + 400k events posted in 10k-task batches → every batch
- *   applied (ingest) → the first frame painted; and that frame's draw time;
+ * - load: init + 400k events posted 5,000 a message, each once the one
+ *   before arrived (as the extension host does) → the first frame with bars,
+ *   every batch applied (ingest), the frame after it; and that frame's draw time;
  * - live: one new task's events posted → the first frame that shows it;
  * - pan/zoom: wheel events each animation frame over the whole session
  *   (every bar in view, the worst case) → frames painted per second, and
@@ -33,9 +34,9 @@ const LOAD = `(async () => {
   })();
   while (host.inFlight() > 0) await new Promise((r) => setTimeout(r, 0));
   const ingested = performance.now();
-  const painted = await tl.nextPaint();
+  const allPainted = await tl.nextPaint();
   await watching;
-  return { ingestMs: ingested - t0, firstPaintMs: painted - t0, firstBarsMs, drawMs: tl.lastDrawMs(), tasks: tl.taskCount() };
+  return { ingestMs: ingested - t0, allPaintedMs: allPainted - t0, firstBarsMs, drawMs: tl.lastDrawMs(), tasks: tl.taskCount() };
 })()`;
 
 const LIVE = `(async () => {
@@ -94,7 +95,7 @@ const PAN_ZOOM = `(async () => {
 export async function runTimelineBench(rounds: number): Promise<BenchResult[]> {
   const bundleBytes = await buildHarness();
   const ingest: number[] = [];
-  const firstPaint: number[] = [];
+  const allPainted: number[] = [];
   const firstBars: number[] = [];
   const firstDraw: number[] = [];
   const live: number[] = [];
@@ -104,10 +105,10 @@ export async function runTimelineBench(rounds: number): Promise<BenchResult[]> {
   for (let r = 0; r < rounds; r++) {
     const t = await openTimeline();
     try {
-      const load = (await t.page.evaluate(LOAD)) as { ingestMs: number; firstPaintMs: number; firstBarsMs: number; drawMs: number; tasks: number };
+      const load = (await t.page.evaluate(LOAD)) as { ingestMs: number; allPaintedMs: number; firstBarsMs: number; drawMs: number; tasks: number };
       if (load.tasks !== TASKS) throw new Error(`loaded ${load.tasks} tasks, expected ${TASKS}`);
       ingest.push(load.ingestMs);
-      firstPaint.push(load.firstPaintMs);
+      allPainted.push(load.allPaintedMs);
       firstBars.push(load.firstBarsMs);
       firstDraw.push(load.drawMs);
       await t.page.keyboard.press('End').catch(() => undefined);
@@ -127,7 +128,7 @@ export async function runTimelineBench(rounds: number): Promise<BenchResult[]> {
     row('ingest 400k events (5k a message) → store, ms', median(ingest)),
     row('first frame draw (render), ms', median(firstDraw)),
     row('posted → first bars painted, ms', median(firstBars)),
-    row('posted → all 100k painted, ms', median(firstPaint)),
+    row('posted → all 100k painted, ms', median(allPainted)),
     row('live event → painted p50, ms', percentile(live, 50)),
     row('live event → painted p95, ms', percentile(live, 95)),
     { ...row('pan/zoom frames per second', median(fps)), peers: { 'plain canvas fill': median(plainFps) } },

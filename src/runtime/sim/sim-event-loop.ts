@@ -5,9 +5,7 @@
  * finishes until it lets go, whatever the concurrency. A process-pool worker
  * runs each task in a child of its own, so it has no such model.
  */
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { virtualSleep } from './virtual-sleep';
 
 export interface LoopStalls {
   /** Runs of blocking code, by task name. */
@@ -31,7 +29,7 @@ export class EventLoopModel {
   /** Wait until the worker's loop is free (another task's sync code holds it), counting the wait of `taskId`. */
   async free(worker: string, taskId: string): Promise<void> {
     const startedAt = Date.now();
-    for (let until = this.busyUntil.get(worker) ?? 0; Date.now() < until; until = this.busyUntil.get(worker) ?? 0) await sleep(until - Date.now());
+    for (let until = this.busyUntil.get(worker) ?? 0; Date.now() < until; until = this.busyUntil.get(worker) ?? 0) await virtualSleep(until - Date.now());
     const waited = Date.now() - startedAt;
     if (waited > 0) {
       this.stalls.delayedRuns++;
@@ -47,7 +45,7 @@ export class EventLoopModel {
     this.stalls.blockingRuns.set(task, (this.stalls.blockingRuns.get(task) ?? 0) + 1);
     const until = Date.now() + ms;
     this.busyUntil.set(worker, until);
-    await sleep(ms);
+    await virtualSleep(ms);
   }
 
   /** A crashed worker's loop goes with it (the restarted one starts free). */

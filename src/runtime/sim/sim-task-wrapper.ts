@@ -8,6 +8,7 @@ import type { TaskRun } from '../worker/task-run';
 import type { EventLoopModel } from './sim-event-loop';
 import type { FaultSpec, IdempotencyCheck, Spread } from './scenario';
 import { draw, type Random } from './seeded-random';
+import { virtualSleep } from './virtual-sleep';
 
 type CrashFault = Extract<FaultSpec, { kind: 'crash' }>;
 type FlakyFault = Extract<FaultSpec, { kind: 'flaky' }>;
@@ -34,9 +35,6 @@ export interface TaskWrapperOptions {
   onIdempotency(outcome: IdempotencyOutcome): void;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function simulatedError(f: FlakyFault, run: TaskRun): Error {
   const err = new Error(f.message ?? `simulated failure of a dependency of ${run.name}`);
@@ -80,7 +78,7 @@ export function simTaskWrapper(o: TaskWrapperOptions): AroundTask {
     }
     if (duration > 0 && spread?.blocking && o.loop) await o.loop.block(run.hostname, run.id, run.name, duration);
     else if (duration > 0) {
-      await sleep(duration);
+      await virtualSleep(duration);
       await o.loop?.free(run.hostname, run.id);
     }
 

@@ -75,7 +75,6 @@ export function renderGraph(graph: TaskGraph, currentId: string, select: (id: st
     button.style.left = `${p.x}px`;
     button.style.top = `${p.y}px`;
     button.style.width = `${nodeW}px`;
-    button.style.maxWidth = `${nodeW}px`;
     button.style.setProperty('--state-colour', stateColour(n.state));
     inner.append(button);
   }

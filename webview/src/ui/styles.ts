@@ -58,7 +58,7 @@ body { color: var(--vscode-foreground, #ccc); background: var(--vscode-editor-ba
 .tl-status.fail { color: var(--vscode-errorForeground, #f85149); }
 .tl-graph { position: relative; overflow: auto; max-height: 260px; }
 .tl-graph svg { position: absolute; left: 0; top: 0; pointer-events: none; }
-.tl-graph button { position: absolute; height: 22px; max-width: 120px; padding: 0 6px 0 16px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+.tl-graph button { position: absolute; height: 22px; padding: 0 6px 0 16px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
   font: inherit; font-size: 11px; cursor: pointer; color: var(--vscode-foreground, #ccc);
   background: var(--vscode-button-secondaryBackground, #313131); border: 1px solid var(--vscode-panel-border, #2b2b2b); border-radius: 3px; }
 .tl-graph button::before { content: ''; position: absolute; left: 5px; top: 7px; width: 7px; height: 7px; border-radius: 50%; background: var(--state-colour); }
