@@ -100,60 +100,64 @@ export function messageIdForLog(message: BrokerMessage): string | null {
   return typeof tag === 'string' || typeof tag === 'number' ? String(tag) : null;
 }
 
+/** Not a closure in decodeTaskMessage: that runs for every message received. */
+function failure(id: string | null, reason: string): DecodeResult {
+  return { ok: false, reason, id };
+}
+
 export function decodeTaskMessage(message: BrokerMessage, limits?: DecodeLimits): DecodeResult {
   let id: string | null = null;
-  const fail = (reason: string): DecodeResult => ({ ok: false, reason, id });
   try {
-    if (typeof message !== 'object' || message === null) return fail('not a message');
+    if (typeof message !== 'object' || message === null) return failure(id, 'not a message');
     id = messageIdForLog(message);
     const max = limits?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const size = bodyByteLength(message.body ?? '');
-    if (size > max) return fail(`body is ${size} bytes, over the limit of ${max} bytes (task_message_max_bytes)`);
+    if (size > max) return failure(id, `body is ${size} bytes, over the limit of ${max} bytes (task_message_max_bytes)`);
 
     const h = message.headers;
-    if (!isPlainObject(h)) return fail('message has no headers: not a Celery protocol v2 task message');
+    if (!isPlainObject(h)) return failure(id, 'message has no headers: not a Celery protocol v2 task message');
     if (typeof h.task !== 'string' || h.task === '') {
-      return fail(
+      return failure(id, 
         h.task === undefined
           ? "missing header 'task': not a Celery protocol v2 task message (protocol v1 is not supported)"
           : "header 'task' must be a non-empty string",
       );
     }
-    if (typeof h.id !== 'string' || h.id === '') return fail("missing header 'id' (the task id)");
+    if (typeof h.id !== 'string' || h.id === '') return failure(id, "missing header 'id' (the task id)");
 
     const body = deserializeBody(message);
-    if (!body.ok) return fail(body.reason);
+    if (!body.ok) return failure(id, body.reason);
     const b = body.value;
     if (!Array.isArray(b) || b.length < 2 || b.length > 3) {
-      return fail('body must be a JSON list [args, kwargs, embed]');
+      return failure(id, 'body must be a JSON list [args, kwargs, embed]');
     }
     const [args, kwargs, rawEmbed] = b as [unknown, unknown, unknown];
-    if (!Array.isArray(args)) return fail('body[0] (args) must be a list');
-    if (!isPlainObject(kwargs)) return fail('body[1] (kwargs) must be an object');
+    if (!Array.isArray(args)) return failure(id, 'body[0] (args) must be a list');
+    if (!isPlainObject(kwargs)) return failure(id, 'body[1] (kwargs) must be an object');
     const embed = decodeEmbed(rawEmbed);
-    if (embed instanceof Error) return fail(embed.message);
+    if (embed instanceof Error) return failure(id, embed.message);
 
     // Optional string headers: absent or null means null; anything else but a string is an error.
     const badString = firstNonString(h);
-    if (badString) return fail(`header '${badString}' must be a string or null, got ${typeof h[badString]}`);
+    if (badString) return failure(id, `header '${badString}' must be a string or null, got ${typeof h[badString]}`);
     const strings = h as Record<(typeof OPTIONAL_STRING_HEADERS)[number], string | null | undefined>;
     const eta = strings.eta ?? null;
     const expires = strings.expires ?? null;
     let etaMs: number | null = null;
     if (eta !== null) {
       const parsed = parseIso(eta);
-      if (parsed === undefined) return fail(`header 'eta' is not an ISO-8601 time: '${eta}'`);
+      if (parsed === undefined) return failure(id, `header 'eta' is not an ISO-8601 time: '${eta}'`);
       etaMs = parsed;
     }
     let expiresMs: number | null = null;
     if (expires !== null) {
       const parsed = parseIso(expires);
-      if (parsed === undefined) return fail(`header 'expires' is not an ISO-8601 time: '${expires}'`);
+      if (parsed === undefined) return failure(id, `header 'expires' is not an ISO-8601 time: '${expires}'`);
       expiresMs = parsed;
     }
     const retries = h.retries === undefined || h.retries === null ? 0 : h.retries;
     if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) {
-      return fail("header 'retries' must be a non-negative integer");
+      return failure(id, "header 'retries' must be a non-negative integer");
     }
     let timeLimit: TimeLimit = [null, null];
     if (h.timelimit !== undefined && h.timelimit !== null) {
@@ -161,12 +165,12 @@ export function decodeTaskMessage(message: BrokerMessage, limits?: DecodeLimits)
       const hard = Array.isArray(tl) ? optNumber(tl[0]) : undefined;
       const soft = Array.isArray(tl) ? optNumber(tl[1]) : undefined;
       if (!Array.isArray(tl) || tl.length !== 2 || hard === undefined || soft === undefined) {
-        return fail("header 'timelimit' must be [hard, soft] seconds (numbers or null)");
+        return failure(id, "header 'timelimit' must be [hard, soft] seconds (numbers or null)");
       }
       timeLimit = [hard, soft];
     }
     const groupIndex = optNumber(h.group_index);
-    if (groupIndex === undefined) return fail("header 'group_index' must be a number or null");
+    if (groupIndex === undefined) return failure(id, "header 'group_index' must be a number or null");
 
     const props = message.properties ?? {};
     const priority = optNumber(props.priority);
@@ -202,6 +206,6 @@ export function decodeTaskMessage(message: BrokerMessage, limits?: DecodeLimits)
     };
   } catch (err) {
     // Defensive: nothing above should throw, but a worker must never die of a message.
-    return fail(`could not decode message (${(err as Error).message})`);
+    return failure(id, `could not decode message (${(err as Error).message})`);
   }
 }

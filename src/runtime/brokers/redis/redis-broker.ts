@@ -26,7 +26,9 @@ import {
   UNACKED_MUTEX,
 } from './kombu-keys';
 import { connectClient, createClient, watchConnection, type ScriptedRedis } from './redis-client';
-import { markRedelivered, RedisConsumer } from './redis-consumer';
+import { RedisConsumer } from './redis-consumer';
+import { markRedelivered } from './redis-delivery';
+import { HOLDING_REGISTRY, parseHoldingEntry } from './holding-keys';
 import { parseRedisUrl, type RedisTarget } from './redis-options';
 
 export interface RedisBrokerOptions {
@@ -178,11 +180,12 @@ export class RedisBroker implements Broker {
 
   /**
    * Put back the unacked messages older than the visibility timeout (their
-   * consumer died: live consumers keep their scores fresh). Returns how many.
+   * consumer died: live consumers keep their scores fresh), and what dead
+   * consumers' waiters held. Returns how many.
    */
   async restoreVisible(now = Date.now()): Promise<number> {
     const cutoff = now / 1000 - this.visibilityTimeout;
-    let total = 0;
+    let total = await this.restoreHolding();
     for (;;) {
       const tags = await this.client.zrangebyscore(UNACKED_INDEX, '-inf', cutoff, 'LIMIT', 0, RESTORE_BATCH);
       if (tags.length === 0) return total;
@@ -210,6 +213,30 @@ export class RedisBroker implements Broker {
       total += restored;
       if (tags.length < RESTORE_BATCH) return total;
     }
+  }
+
+  /**
+   * Give back the holding lists of consumers whose guard key is gone (they
+   * died between a waiter's BLMOVE and its adoption), marked redelivered.
+   */
+  private async restoreHolding(): Promise<number> {
+    const registry = await this.client.hgetall(HOLDING_REGISTRY);
+    let total = 0;
+    for (const [holding, value] of Object.entries(registry)) {
+      const entry = parseHoldingEntry(value);
+      if (!entry) {
+        await this.client.hdel(HOLDING_REGISTRY, holding);
+        continue;
+      }
+      if (await this.client.exists(entry.guard)) continue;
+      // Newest first (LRANGE order): RPUSHed in turn, the oldest is taken next.
+      const entries = await this.client.lrange(holding, 0, -1);
+      const marked = entries.map((raw) => markRedelivered(raw) ?? raw);
+      const n = await this.client.returnHolding(holding, entry.list, entry.guard, HOLDING_REGISTRY, entries.length, ...marked);
+      if (n > 0) this.log.info(`gave back ${n} message(s) a consumer that went away was holding, on ${this.url}`);
+      total += Math.max(0, n);
+    }
+    return total;
   }
 
   /** Where an unacked payload `[envelope, exchange, routing_key]` goes back to, and as what. */

@@ -11,6 +11,8 @@ import type { Logger } from '../../log';
 
 export interface ScriptCommands {
   fetch(numKeys: number, ...args: (string | number)[]): Promise<(string | number)[]>;
+  adopt(holding: string, unacked: string, index: string, list: string, ...args: (string | ((err: Error | null) => void))[]): Promise<number>;
+  returnHolding(holding: string, list: string, guard: string, registry: string, ...args: (string | number)[]): Promise<number>;
   requeue(unacked: string, index: string, ...args: string[]): Promise<number>;
   restore(unacked: string, index: string, mutex: string, ...args: (string | number)[]): Promise<number>;
   storeResult(key: string, value: string, ttl: number): Promise<number>;
@@ -24,6 +26,8 @@ export type ScriptedRedis = Redis & ScriptCommands;
 
 const SCRIPTS: { name: keyof ScriptCommands; file: string; keys?: number }[] = [
   { name: 'fetch', file: 'fetch.lua' },
+  { name: 'adopt', file: 'adopt.lua', keys: 4 },
+  { name: 'returnHolding', file: 'return-holding.lua', keys: 4 },
   { name: 'requeue', file: 'requeue.lua', keys: 2 },
   { name: 'restore', file: 'restore.lua', keys: 3 },
   { name: 'storeResult', file: 'store-result.lua', keys: 1 },

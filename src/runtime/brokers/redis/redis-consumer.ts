@@ -1,29 +1,33 @@
 /**
  * Consumes kombu's Redis lists with at-least-once delivery:
- * - a Lua script pops up to the free prefetch capacity and records every
- *   message in `unacked` / `unacked_index` in the same atomic step;
- * - when the lists are empty, blocking `BLMOVE list list RIGHT RIGHT` (a
- *   rotation that leaves the list as it was) wakes it without taking anything,
- *   so there is no window in which a popped message exists only in memory;
- * - acks are batched per tick (ZREM + HDEL), rejects requeue atomically;
+ * - while there is a backlog, a Lua script pops up to the free prefetch and
+ *   records every message in `unacked` / `unacked_index` in the same atomic
+ *   step, with two fetches in flight;
+ * - once caught up, one waiter per list blocks in BLMOVE into a holding list
+ *   of its own, so a new message is handed over in one hop and is still never
+ *   only in memory (redis-waiter.ts);
+ * - acks are batched per tick (ZREM + HDEL), rejects requeue atomically; they
+ *   ride along with a waiter's round trip when one goes out first;
  * - the scores of everything it holds are refreshed well inside the
  *   visibility timeout, so neither kombu's restore nor ours re-delivers a
  *   message a live worker is holding — e.g. a task with an ETA longer than the
  *   visibility timeout (kombu#337).
  */
-import type Redis from 'ioredis';
 import { decodeKombuEnvelope } from '../../protocol/kombu-envelope';
 import type { BrokerMessage } from '../../protocol/message';
 import type { Logger } from '../../log';
 import type { Consumer, Delivery } from '../broker';
 import { consumeOrder, UNACKED, UNACKED_INDEX } from './kombu-keys';
-import { createClient, watchConnection, type ScriptCommands, type ScriptedRedis } from './redis-client';
+import { guardKey, holdingKey, HOLDING_REGISTRY, type HoldingEntry } from './holding-keys';
+import { createClient, watchConnection, type ScriptedRedis } from './redis-client';
+import { RedisDelivery, type SettleHow, type Settler } from './redis-delivery';
+import { Settlements } from './redis-settlements';
+import { Waiter, WAIT_SECONDS, type WaiterHost } from './redis-waiter';
 import type { RedisTarget } from './redis-options';
+
 
 /** Most messages taken in one fetch, whatever the free prefetch. */
 const FETCH_MAX = 500;
-/** Seconds a blocking wait lasts before it is re-issued. */
-const WAIT_SECONDS = 1;
 /** Life of the guard key; refreshed far more often than this. */
 const GUARD_TTL_SECONDS = 300;
 
@@ -35,66 +39,18 @@ export interface RedisConsumerOptions {
   visibilityTimeout: number;
 }
 
-class RedisDelivery implements Delivery {
-  settled = false;
-  readonly exchange: string;
-  readonly routingKey: string;
-
-  constructor(
-    private readonly consumer: RedisConsumer,
-    readonly deliveryTag: string,
-    /** The list it came from (priority sub-list included). */
-    readonly listKey: string,
-    readonly queue: string,
-    readonly raw: string,
-    readonly message: BrokerMessage,
-    readonly redelivered: boolean,
-    deliveryInfo: { exchange: string; routing_key: string },
-    readonly malformed?: string,
-  ) {
-    this.exchange = deliveryInfo.exchange;
-    this.routingKey = deliveryInfo.routing_key || queue;
-  }
-
-  ack(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.consumer.settle(this, 'ack');
-  }
-
-  reject(requeue: boolean): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.consumer.settle(this, requeue ? 'requeue' : 'drop');
-  }
-}
-
-/** The envelope with kombu's redelivery marks (headers and delivery_info). */
-export function markRedelivered(raw: string): string | undefined {
-  try {
-    const env = JSON.parse(raw);
-    if (typeof env !== 'object' || env === null) return undefined;
-    env.headers = { ...(env.headers ?? {}), redelivered: true };
-    env.properties = env.properties ?? {};
-    env.properties.delivery_info = { ...(env.properties.delivery_info ?? {}), redelivered: true };
-    return JSON.stringify(env);
-  } catch {
-    return undefined;
-  }
-}
-
-export class RedisConsumer implements Consumer {
+export class RedisConsumer implements Consumer, WaiterHost, Settler {
   readonly tag: string;
   private prefetch: number;
   private readonly held = new Map<string, RedisDelivery>();
-  private running = true;
+  running = true;
   private loopDone: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
-  private waiters: Redis[] = [];
-  private armed = false;
-  private armedWaiters: (() => void)[] = [];
-  private pendingAcks: string[] = [];
-  private pendingRequeues: string[] = [];
+  private waiters: Waiter[] = [];
+  /** Caught up: the waiters wait for messages, the fetch loop rests. */
+  private waiting = false;
+  private changeListeners: (() => void)[] = [];
+  private readonly pending = new Settlements();
   private flushScheduled = false;
   private flushing: Promise<void> = Promise.resolve();
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
@@ -119,25 +75,27 @@ export class RedisConsumer implements Consumer {
     this.prefetch = options.prefetch;
   }
 
-  /** Exists while this consumer runs (see the fetch script's guard). */
+  /** Exists while this consumer runs: without it, its holding lists are given back. */
   private get guardKey(): string {
-    return `celeriac.consumer.${this.tag}`;
+    return guardKey(this.tag);
   }
 
+  /** Set the guard (again: a Redis that restarted empty lost it) and register the holding lists. */
   private readonly setGuard = () => {
-    void this.client.set(this.guardKey, String(process.pid), 'EX', GUARD_TTL_SECONDS).catch(() => undefined);
+    const pipeline = this.client.pipeline().set(this.guardKey, String(process.pid), 'EX', GUARD_TTL_SECONDS);
+    for (const w of this.waiters) pipeline.hset(HOLDING_REGISTRY, w.holding, JSON.stringify({ guard: this.guardKey, list: w.list } satisfies HoldingEntry));
+    return pipeline.exec().catch(() => undefined);
   };
 
   async start(): Promise<void> {
     await this.client.set(this.guardKey, String(process.pid), 'EX', GUARD_TTL_SECONDS);
-    // A Redis that restarted empty lost the guard: set it again as soon as it is back.
     this.client.on('ready', this.setGuard);
     this.loopDone = this.loop();
     // Refresh what we hold well inside the visibility timeout.
     const everyMs = Math.max(250, Math.min((this.options.visibilityTimeout * 1000) / 4, 60_000));
     this.refreshTimer = setInterval(() => {
       void this.refreshHeld();
-      this.setGuard();
+      void this.setGuard();
     }, everyMs);
     this.refreshTimer.unref();
   }
@@ -150,7 +108,7 @@ export class RedisConsumer implements Consumer {
   setPrefetch(prefetch: number): void {
     const grew = prefetch <= 0 || prefetch > this.prefetch;
     this.prefetch = prefetch;
-    if (grew) this.kick();
+    if (grew) this.capacityFreed();
   }
 
   private capacity(): number {
@@ -161,6 +119,16 @@ export class RedisConsumer implements Consumer {
     const w = this.wake;
     this.wake = undefined;
     w?.();
+  }
+
+  /** Tell the waiters (when they are on) or else the fetch loop that there is room again. */
+  private capacityFreed(): void {
+    if (this.waiting) this.notifyWaiters();
+    else this.kick();
+  }
+
+  private notifyWaiters(): void {
+    for (const listener of this.changeListeners.splice(0)) listener();
   }
 
   private sleep(ms: number): Promise<void> {
@@ -178,7 +146,8 @@ export class RedisConsumer implements Consumer {
 
   /**
    * Keeps up to two fetches in flight, each for part of the free prefetch, so
-   * Redis pops the next batch while this process runs the current one.
+   * Redis pops the next batch while this process runs the current one. Once a
+   * fetch finds the lists empty, the waiters take over until they see a backlog.
    */
   private async loop(): Promise<void> {
     while (this.running) {
@@ -187,23 +156,24 @@ export class RedisConsumer implements Consumer {
         await this.sleep(paused);
         continue;
       }
-      const free = this.capacity() - this.reserved;
-      // While busy, wait for a quarter of the prefetch to free up, so one fetch
-      // takes many messages instead of one round trip per ack.
-      const lowWater = this.held.size + this.reserved === 0 ? 1 : Math.max(1, Math.floor(this.prefetch / 4));
-      if (this.drained) {
-        // The lists were empty: wait for a message instead of polling.
-        if (this.inFlight === 0) {
-          this.drained = false;
-          if (free > 0) await this.waitForMessages();
+      if (!this.waiting) {
+        const free = this.capacity() - this.reserved;
+        // While busy, wait for a quarter of the prefetch to free up, so one fetch
+        // takes many messages instead of one round trip per ack.
+        const lowWater = this.held.size + this.reserved === 0 ? 1 : Math.max(1, Math.floor(this.prefetch / 4));
+        if (this.drained) {
+          if (this.inFlight === 0) {
+            this.drained = false;
+            this.startWaiting();
+            continue;
+          }
+        } else if (free >= lowWater && this.inFlight < 2) {
+          const n = this.prefetch <= 0 ? FETCH_MAX : Math.min(free, Math.max(lowWater, Math.ceil(this.prefetch / 2)));
+          this.startFetch(n);
           continue;
         }
-      } else if (free >= lowWater && this.inFlight < 2) {
-        const n = this.prefetch <= 0 ? FETCH_MAX : Math.min(free, Math.max(lowWater, Math.ceil(this.prefetch / 2)));
-        this.startFetch(n);
-        continue;
       }
-      // Woken by a fetch that returned, an ack, or a prefetch change.
+      // Woken by a fetch that returned, an ack, a prefetch change or a backlog.
       await this.sleep(WAIT_SECONDS * 1000);
     }
     while (this.inFlight > 0) await this.sleep(50);
@@ -236,95 +206,69 @@ export class RedisConsumer implements Consumer {
     this.kick();
   }
 
-  /**
-   * Arguments of the fetch script for up to `max` messages, lists in consume
-   * order; `guarded` fetches take nothing once this consumer is cancelled.
-   */
-  private fetchArgs(max: number, guarded = false): { order: { key: string; queue: string }[]; args: (string | number)[] } {
-    const order = consumeOrder(this.options.queues, this.rotate++);
-    const now = (Date.now() / 1000).toFixed(6);
-    return {
-      order,
-      args: [
-        3 + order.length,
-        UNACKED,
-        UNACKED_INDEX,
-        this.guardKey,
-        ...order.map((o) => o.key),
-        max,
-        now,
-        guarded ? '1' : '0',
-        ...order.map((o) => o.queue),
-      ],
-    };
-  }
-
   private async fetch(max: number): Promise<number> {
-    const { order, args } = this.fetchArgs(max);
-    return this.deliverFetched(await this.client.fetch(...(args as [number, ...(string | number)[]])), order);
-  }
-
-  private deliverFetched(reply: (string | number)[], order: { key: string; queue: string }[]): number {
+    const order = consumeOrder(this.options.queues, this.rotate++);
+    const reply = await this.client.fetch(2 + order.length, UNACKED, UNACKED_INDEX, ...order.map((o) => o.key), max, this.score(), ...order.map((o) => o.queue));
     let n = 0;
     for (let i = 0; i + 2 < reply.length; i += 3) {
       const source = order[Number(reply[i + 2]) - 1];
-      this.deliver(String(reply[i]), String(reply[i + 1]), source.key, source.queue);
+      // '' when the script found no tag and so recorded nothing: there is nothing to ack either.
+      this.hand(this.delivery(String(reply[i + 1]), source.key, source.queue, String(reply[i])));
       n++;
     }
     return n;
   }
 
-  private deliver(tag: string, raw: string, listKey: string, queue: string): void {
+  score(): string {
+    return (Date.now() / 1000).toFixed(6);
+  }
+
+  /** `tag`: what the fetch script recorded it under; by default the envelope's own. */
+  private delivery(raw: string, listKey: string, queue: string, tag?: string): RedisDelivery {
     const env = decodeKombuEnvelope(raw);
-    let delivery: RedisDelivery;
+    tag ??= env.ok ? env.deliveryTag : '';
     if (env.ok) {
       const redelivered = env.message.headers.redelivered === true || env.deliveryInfo.redelivered === true;
-      // Keyed by what unacked is keyed by ('' when the script found no tag and
-      // so recorded nothing: there is nothing to ack either).
-      delivery = new RedisDelivery(this, tag, listKey, queue, raw, env.message, redelivered, env.deliveryInfo);
-    } else {
-      // Keep the id the envelope names (headers.id / correlation_id), if any, so the rejection can name it.
-      const empty: BrokerMessage = { body: '', contentType: '', contentEncoding: '', headers: env.id !== null ? { id: env.id } : {}, properties: {} };
-      delivery = new RedisDelivery(this, tag, listKey, queue, raw, empty, false, { exchange: '', routing_key: queue }, `not a kombu envelope: ${env.reason}`);
+      return new RedisDelivery(this, tag, listKey, queue, raw, env.message, redelivered, env.deliveryInfo);
     }
-    if (tag) this.held.set(tag, delivery);
+    // Keep the id the envelope names (headers.id / correlation_id), if any, so the rejection can name it.
+    const empty: BrokerMessage = { body: '', contentType: '', contentEncoding: '', headers: env.id !== null ? { id: env.id } : {}, properties: {} };
+    return new RedisDelivery(this, tag, listKey, queue, raw, empty, false, { exchange: '', routing_key: queue }, `not a kombu envelope: ${env.reason}`);
+  }
+
+  private hand(d: RedisDelivery): void {
+    if (d.deliveryTag) this.held.set(d.deliveryTag, d);
     try {
-      this.onDelivery(delivery);
+      this.onDelivery(d);
     } catch (err) {
-      this.log.error(`consumer callback failed for a message from '${queue}': ${(err as Error).message}`);
+      this.log.error(`consumer callback failed for a message from '${d.queue}': ${(err as Error).message}`);
     }
   }
 
   /** Ack, requeue or drop one delivery; batched into one round trip per tick. */
-  settle(d: RedisDelivery, how: 'ack' | 'requeue' | 'drop'): void {
+  settle(d: RedisDelivery, how: SettleHow): void {
     if (!d.deliveryTag || !this.held.delete(d.deliveryTag)) return;
-    if (how === 'requeue') {
-      const env = markRedelivered(d.raw);
-      if (env) this.pendingRequeues.push(d.deliveryTag, d.listKey, env);
-      else this.pendingAcks.push(d.deliveryTag); // unreadable: nothing sensible to requeue
+    if (d.waiter) {
+      // Not yet in unacked: sent behind its adoption (see Waiter).
+      d.parked = how;
     } else {
-      this.pendingAcks.push(d.deliveryTag);
+      this.pending.add(d.deliveryTag, d.listKey, d.raw, how);
+      this.scheduleFlush();
     }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => void this.flush());
-    }
-    this.kick();
+    this.capacityFreed();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => void this.flush());
   }
 
   private flush(): Promise<void> {
     this.flushScheduled = false;
-    const acks = this.pendingAcks;
-    const requeues = this.pendingRequeues;
-    this.pendingAcks = [];
-    this.pendingRequeues = [];
-    if (acks.length === 0 && requeues.length === 0) return this.flushing;
+    if (this.pending.empty) return this.flushing;
     const pipeline = this.client.pipeline();
-    if (acks.length) {
-      pipeline.zrem(UNACKED_INDEX, ...acks);
-      pipeline.hdel(UNACKED, ...acks);
-    }
-    if (requeues.length) (pipeline as unknown as ScriptedRedis).requeue(UNACKED, UNACKED_INDEX, ...requeues);
+    this.pending.take().appendTo(pipeline);
     this.flushing = pipeline.exec().then(
       (results) => {
         const failed = results?.find(([err]) => err);
@@ -337,7 +281,7 @@ export class RedisConsumer implements Consumer {
 
   private async refreshHeld(): Promise<void> {
     if (this.held.size === 0) return;
-    const now = (Date.now() / 1000).toFixed(6);
+    const now = this.score();
     const args: string[] = [];
     for (const tag of this.held.keys()) args.push(now, tag);
     try {
@@ -348,53 +292,63 @@ export class RedisConsumer implements Consumer {
     }
   }
 
-  // ---- waiting while the lists are empty ----------------------------------------
+  // ---- waiting while caught up (WaiterHost) ------------------------------------------
 
-  private async waitForMessages(): Promise<void> {
-    if (this.waiters.length === 0) this.startWaiters();
-    const woken = new Promise<void>((resolve) => (this.wake = resolve));
-    this.armed = true;
-    for (const release of this.armedWaiters.splice(0)) release();
-    await woken;
-    this.armed = false;
+  private startWaiting(): void {
+    this.waiting = true;
+    if (this.waiters.length === 0) {
+      const order = consumeOrder(this.options.queues);
+      this.waiters = order.map(({ key, queue }, i) => {
+        // A command cut off with its connection fails instead of running again on the next
+        // one: a BLMOVE sent twice could move a second message while the first reply is lost.
+        // Named after the consumer (CLIENT LIST shows whose it is); Redis allows no spaces there.
+        const conn = createClient({ ...this.target.options, autoResendUnfulfilledCommands: false }, `wait:${this.tag.replace(/[^\w.:@-]/g, '_')}`);
+        watchConnection(conn, this.target.display, this.log, 'consumer');
+        return new Waiter(this, conn, key, queue, holdingKey(this.tag, i));
+      });
+      // Registered before the first wait, so a crash right after leaves nothing unfound.
+      void this.setGuard().then(() => {
+        if (this.running) for (const w of this.waiters) w.start();
+      });
+    }
+    this.notifyWaiters();
   }
 
-  private startWaiters(): void {
-    const keys = consumeOrder(this.options.queues).map((o) => o.key);
-    for (const key of keys) {
-      const conn = createClient(this.target.options, 'wait');
-      watchConnection(conn, this.target.display, this.log, 'consumer');
-      this.waiters.push(conn);
-      void this.waiterLoop(conn, key);
-    }
+  mayWait(): boolean {
+    return this.running && this.waiting && (this.prefetch <= 0 || this.held.size < this.prefetch);
   }
 
-  /**
-   * Blocks on one list without taking anything (BLMOVE rotates the element back
-   * in place), with a fetch of one message pipelined behind it on the same
-   * connection: Redis runs the fetch the moment the wait returns, so the first
-   * message after an idle spell arrives in one round trip, already recorded
-   * as unacked.
-   */
-  private async waiterLoop(conn: Redis, key: string): Promise<void> {
-    while (this.running) {
-      if (!this.armed) {
-        await new Promise<void>((resolve) => this.armedWaiters.push(resolve));
-        continue;
-      }
-      try {
-        const { order, args } = this.fetchArgs(1, true);
-        const pipeline = conn.pipeline().blmove(key, key, 'RIGHT', 'RIGHT', WAIT_SECONDS);
-        (pipeline as unknown as ScriptCommands).fetch(...(args as [number, ...(string | number)[]]));
-        const [[, element], [fetchError, fetched]] = (await pipeline.exec()) as [[Error | null, unknown], [Error | null, unknown]];
-        // Recorded as unacked by the script: deliver it even if no longer armed.
-        const got = !fetchError && Array.isArray(fetched) ? this.deliverFetched(fetched as (string | number)[], order) : 0;
-        if ((element !== null || got > 0) && this.armed) this.kick();
-      } catch {
-        if (!this.running) return;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.changeListeners.push(resolve));
+  }
+
+  received(waiter: Waiter, entry: Buffer): void {
+    const d = this.delivery(entry.toString('utf8'), waiter.list, waiter.queue);
+    waiter.track(d);
+    this.hand(d);
+    // Only the adoption needs it, and that goes out after the task has started.
+    d.sha = Waiter.sha(entry);
+  }
+
+  takeSettlements(): Settlements {
+    return this.pending.take();
+  }
+
+  putBackSettlements(batch: Settlements): void {
+    if (batch.empty) return;
+    this.pending.putBack(batch);
+    this.scheduleFlush();
+  }
+
+  settleAdopted(d: RedisDelivery): void {
+    this.pending.add(d.deliveryTag, d.listKey, d.raw, d.parked!);
+    this.scheduleFlush();
+  }
+
+  backlog(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.kick();
   }
 
   // ---- stopping -------------------------------------------------------------------
@@ -402,15 +356,52 @@ export class RedisConsumer implements Consumer {
   async cancel(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.waiting = false;
     clearInterval(this.refreshTimer);
-    for (const release of this.armedWaiters.splice(0)) release();
-    this.kick();
-    // Before the waiters go: a fetch still queued behind a blocking wait then takes nothing.
     this.client.off('ready', this.setGuard);
-    await this.client.del(this.guardKey).catch(() => undefined);
-    for (const w of this.waiters) w.disconnect();
+    this.notifyWaiters();
+    this.kick();
+    const waiters = this.waiters;
     this.waiters = [];
+    let allCut = true;
+    if (waiters.length) {
+      // First cut the waiters off, so no BLMOVE can move a message any more;
+      // then adopt what they delivered and give back what they moved unseen.
+      const ids = waiters.map((w) => w.clientId); // before the disconnect forgets them
+      for (const w of waiters) w.conn.disconnect();
+      allCut = await this.cutOff(ids);
+      await Promise.all(waiters.map((w) => w.stopped()));
+      await this.release(waiters, allCut);
+    }
+    // Without the guard, a restore gives back whatever a late BLMOVE still moved.
+    await this.client.del(this.guardKey).catch(() => undefined);
     await this.loopDone;
+  }
+
+  /** CLIENT KILL each waiter's connection; false if one may still be alive (no permission, unknown id). */
+  private async cutOff(ids: (number | undefined)[]): Promise<boolean> {
+    let all = true;
+    for (const id of ids) {
+      if (!id) {
+        all = false;
+        continue;
+      }
+      // 0 killed: it was gone already.
+      await this.client.client('KILL', 'ID', String(id)).catch(() => (all = false));
+    }
+    return all;
+  }
+
+  /** Adopt what the waiters delivered, return what they moved and never delivered, and unregister them. */
+  private async release(waiters: Waiter[], unregister: boolean): Promise<void> {
+    const pipeline = this.client.pipeline();
+    for (const w of waiters) {
+      w.addAdoption(pipeline, true);
+      if (unregister) pipeline.hdel(HOLDING_REGISTRY, w.holding);
+    }
+    const results = await pipeline.exec().catch((err: Error) => [[err, null]] as [Error, null][]);
+    const failed = results?.find(([err]) => err);
+    if (failed) this.log.warn(`cannot release the holding lists of consumer ${this.tag} on ${this.target.display}: ${failed[0]!.message}`);
   }
 
   async close(): Promise<void> {

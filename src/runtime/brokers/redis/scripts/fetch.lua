@@ -2,21 +2,16 @@
 -- and record each one in unacked / unacked_index in the same atomic step, as
 -- kombu does after BRPOP: a worker that dies now cannot lose a message.
 --
--- KEYS[1] unacked (hash)   KEYS[2] unacked_index (sorted set)
--- KEYS[3] the consumer's guard key: when ARGV[3] is '1', nothing is taken
---         unless it exists (a consumer that was cancelled deletes it, so a
---         fetch still queued behind its blocking wait takes nothing)
--- KEYS[4..] lists
--- ARGV[1] max messages     ARGV[2] now (unix seconds, the score)   ARGV[3] guarded?
--- ARGV[4..] the queue name of each list (restore sends a message back there)
+-- KEYS[1] unacked (hash)   KEYS[2] unacked_index (sorted set)   KEYS[3..] lists
+-- ARGV[1] max messages     ARGV[2] now (unix seconds, the score)
+-- ARGV[3..] the queue name of each list (restore sends a message back there)
 --
 -- Returns a flat list: delivery tag ('' if none could be read), raw envelope,
--- index of the list it came from (1-based, into KEYS[4..]), for each message.
+-- index of the list it came from (1-based, into KEYS[3..]), for each message.
 local max = tonumber(ARGV[1])
 local now = ARGV[2]
 local out = {}
 local n = 0
-if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then return out end
 
 local function tag_at_end(msg, needle)
   -- Plain search near the end only: a pattern match would retry at every position.
@@ -44,7 +39,7 @@ end
 -- One ZADD and one HSET for the whole batch: far cheaper than a call per message.
 local scores = {}
 local fields = {}
-for i = 4, #KEYS do
+for i = 3, #KEYS do
   if n >= max then break end
   local popped = redis.call('RPOP', KEYS[i], max - n)
   if popped then
@@ -61,7 +56,7 @@ for i = 4, #KEYS do
       end
       out[#out + 1] = tag or ''
       out[#out + 1] = msg
-      out[#out + 1] = i - 3
+      out[#out + 1] = i - 2
       n = n + 1
     end
   end
