@@ -68,7 +68,13 @@ describe('redis:// consumer: settling a message before its adoption', () => {
     return got[got.length - 1];
   }
 
-  it('holds an ack back until the adoption, which then records nothing: no entry to add and remove', () => {
+  /** The (sha, tag, disposition, envelope) group of the one message in an adoption. */
+  function disposition(pipeline: RecordingPipeline): string[] {
+    const adopt = pipeline.commands.find((c) => c[0] === 'adopt')!;
+    return adopt.slice(-4);
+  }
+
+  it('holds an ack back until the adoption and has the adoption carry it out, in the same atomic step', () => {
     const d = handOver('tag-1');
     d.ack();
     assert.ok(consumer.takeSettlements().empty, 'the ack must not be free to go out on another connection');
@@ -78,27 +84,28 @@ describe('redis:// consumer: settling a message before its adoption', () => {
       pipeline.commands.map((c) => c[0]),
       ['adopt'],
     );
-    assert.equal(pipeline.commands[0].at(-1), '', 'adopted as nothing to record');
+    const [sha, tag, how] = disposition(pipeline);
+    assert.equal(sha, (d as unknown as { sha: string }).sha);
+    assert.deepEqual([tag, how], ['tag-1', 'x']);
   });
 
-  it('writes a requeue made before the adoption right behind it, the message adopted under the tag it is requeued by', () => {
+  it('has the adoption requeue a message rejected before it, with the envelope marked redelivered', () => {
     const d = handOver('tag-1r');
     d.reject(true);
     assert.ok(consumer.takeSettlements().empty);
     const pipeline = new RecordingPipeline();
     waiter.addAdoption(pipeline as unknown as ChainableCommander);
-    assert.deepEqual(
-      pipeline.commands.map((c) => c[0]),
-      ['adopt', 'requeue'],
-    );
-    assert.equal(pipeline.commands[0].at(-1), 'tag-1r');
-    assert.equal(pipeline.commands[1][3], 'tag-1r');
+    const [, tag, how, env] = disposition(pipeline);
+    assert.deepEqual([tag, how], ['tag-1r', 'q']);
+    assert.equal(JSON.parse(env).headers.redelivered, true);
+    assert.equal(JSON.parse(env).headers.id, d.message.headers.id);
   });
 
-  it('sends a settlement made after the adoption was written once the adoption is confirmed, as any other', () => {
+  it('records a message not yet settled, and sends a settlement made after that adoption went out once it is confirmed', () => {
     const d = handOver('tag-2');
     const pipeline = new RecordingPipeline();
     waiter.addAdoption(pipeline as unknown as ChainableCommander);
+    assert.deepEqual(disposition(pipeline).slice(1, 3), ['tag-2', 'r']);
     d.reject(true); // after the adoption went out, before its reply
     assert.ok(consumer.takeSettlements().empty, 'not before the adoption is confirmed');
     pipeline.adoptReply!(null);
@@ -108,30 +115,20 @@ describe('redis:// consumer: settling a message before its adoption', () => {
     assert.equal(free.commands[0][3], 'tag-2');
   });
 
-  it('removes a message acked after an adoption that may have recorded it, even when that adoption failed', () => {
+  it('carries a settlement again in the next adoption when the one carrying it failed (adopt.lua is idempotent)', () => {
     const d = handOver('tag-3');
     const first = new RecordingPipeline();
     waiter.addAdoption(first as unknown as ChainableCommander);
-    assert.equal(first.commands[0].at(-1), 'tag-3', 'recorded under its tag');
     first.adoptReply!(new Error('Connection is closed.')); // it may have run on the server all the same
     d.ack();
     const second = new RecordingPipeline();
     waiter.addAdoption(second as unknown as ChainableCommander);
-    assert.deepEqual(
-      second.commands.map((c) => c[0]),
-      ['adopt', 'zrem', 'hdel'],
-    );
-    assert.deepEqual(second.commands[1], ['zrem', 'unacked_index', 'tag-3']);
-  });
-
-  it('adopts a message acked before any adoption as nothing to record again, when the first try failed', () => {
-    const d = handOver('tag-4');
-    d.ack();
-    const first = new RecordingPipeline();
-    waiter.addAdoption(first as unknown as ChainableCommander);
-    first.adoptReply!(new Error('Connection is closed.'));
-    const second = new RecordingPipeline();
-    waiter.addAdoption(second as unknown as ChainableCommander);
-    assert.deepEqual(second.commands, [first.commands[0]]);
+    assert.deepEqual(disposition(second).slice(1, 3), ['tag-3', 'x'], 'removes what the first try may have recorded');
+    second.adoptReply!(new Error('Connection is closed.'));
+    const third = new RecordingPipeline();
+    waiter.addAdoption(third as unknown as ChainableCommander);
+    assert.deepEqual(third.commands, second.commands);
+    third.adoptReply!(null);
+    assert.ok(consumer.takeSettlements().empty, 'nothing left to send once it is confirmed');
   });
 });

@@ -15,6 +15,9 @@ import { encodeTaskMessage } from '../../src/runtime/protocol/task-message';
 import { encodeKombuEnvelope } from '../../src/runtime/protocol/kombu-envelope';
 import { createLogger } from '../../src/runtime/log';
 import { guardKey, holdingKey, HOLDING_REGISTRY } from '../../src/runtime/brokers/redis/holding-keys';
+import { connectClient, createClient } from '../../src/runtime/brokers/redis/redis-client';
+import { Waiter } from '../../src/runtime/brokers/redis/redis-waiter';
+import { markRedelivered } from '../../src/runtime/brokers/redis/redis-delivery';
 import { flushDb, rawClient, REDIS_DB, redisUrl } from '../helpers/redis';
 import { sleep, waitFor } from '../helpers/wait';
 
@@ -192,6 +195,49 @@ describe('redis:// broker: waiters and holding lists', function () {
     assert.deepEqual([first.properties.delivery_tag, second.properties.delivery_tag], ['older', 'newer']);
     assert.equal(first.headers.redelivered, true);
     assert.equal(first.properties.delivery_info.redelivered, true);
+  });
+
+  it('adopt.lua records, removes and requeues as told, returns what it was not told of, and changes nothing more when run again', async () => {
+    const scripted = createClient({ host: '127.0.0.1', port: 6379, db, lazyConnect: true }, 'adopt-test');
+    await connectClient(scripted, 'redis://127.0.0.1:6379');
+    try {
+      const holding = holdingKey(tag, 0);
+      const [kept, acked, requeued, unseen] = ['kept', 'acked', 'requeued', 'unseen'].map((t) => envelope(queue, t));
+      await raw.lpush(holding, kept, acked, requeued, unseen);
+      // An earlier try recorded 'acked' before its ack.
+      await raw.hset('unacked', 'acked', 'x');
+      await raw.zadd('unacked_index', 1, 'acked');
+      const sha = (e: string) => Waiter.sha(Buffer.from(e));
+      const args = [
+        ...[sha(kept), 'kept', 'r', ''],
+        ...[sha(acked), 'acked', 'x', ''],
+        ...[sha(requeued), 'requeued', 'q', markRedelivered(requeued)!],
+      ];
+      const run = () => scripted.adopt(holding, 'unacked', 'unacked_index', queue, String(Date.now() / 1000), queue, ...args);
+      const state = async () => ({
+        holding: await raw.llen(holding),
+        unacked: (await raw.hkeys('unacked')).sort(),
+        index: (await raw.zrange('unacked_index', 0, -1)).sort(),
+        list: (await raw.lrange(queue, 0, -1)).map((e) => [JSON.parse(e).properties.delivery_tag, JSON.parse(e).headers.redelivered === true]),
+      });
+      assert.equal(await run(), 1);
+      const once = await state();
+      assert.deepEqual(once, {
+        holding: 0,
+        unacked: ['kept'],
+        index: ['kept'],
+        // The consuming end is the right: the unseen one is taken first, then the requeued one.
+        list: [
+          ['requeued', true],
+          ['unseen', false],
+        ],
+      });
+      assert.equal(JSON.parse((await raw.hget('unacked', 'kept'))!)[2], queue);
+      assert.equal(await run(), 0);
+      assert.deepEqual(await state(), once, 'a second run changes nothing');
+    } finally {
+      scripted.disconnect();
+    }
   });
 
   describe('without permission to CLIENT KILL', () => {

@@ -15,16 +15,14 @@ export class RedisDelivery implements Delivery {
   readonly routingKey: string;
   /**
    * Set while the message sits in a waiter's holding list, not yet recorded in
-   * unacked: a settlement must then wait for (or ride behind) the adoption.
+   * unacked: a settlement then goes with the adoption, or after it.
    */
   waiter: Waiter | undefined;
   /** SHA-1 of the raw entry, by which the adoption finds it (waiter deliveries only). */
   sha = '';
-  /** A settlement made before the adoption, and whether it was sent (behind one). */
+  /** A settlement made before the adoption, and whether an adoption carrying it was sent. */
   parked: SettleHow | undefined;
   parkSent = false;
-  /** An adoption that records it in unacked was sent (a later ack must remove it). */
-  recordSent = false;
 
   constructor(
     private readonly settler: Settler,

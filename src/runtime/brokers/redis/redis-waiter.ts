@@ -4,16 +4,16 @@
  * bare BRPOP, yet the message is never only in this process's memory — the
  * waiter's holding list keeps it until the waiter's next round trip, which
  * adopts it into kombu's unacked bookkeeping (adopt.lua) ahead of the next
- * wait on the same connection. Settling a message before its adoption is
- * therefore deferred: the settlement rides behind the adoption in that same
- * pipeline, or, once the adoption is confirmed, goes out as any other.
+ * wait on the same connection. A message settled before its adoption has the
+ * settlement carried out by the adoption itself; once the adoption is
+ * confirmed, settlements go out as any other.
  * A consumer that dies leaves at most a few messages in holding lists; any
  * Celeriac broker gives them back once its guard key has expired.
  */
 import { hash } from 'node:crypto';
 import type { ChainableCommander, default as Redis } from 'ioredis';
-import type { RedisDelivery } from './redis-delivery';
-import { Settlements } from './redis-settlements';
+import { markRedelivered, type RedisDelivery } from './redis-delivery';
+import type { Settlements } from './redis-settlements';
 import { UNACKED, UNACKED_INDEX } from './kombu-keys';
 import type { ScriptCommands } from './redis-client';
 
@@ -108,9 +108,17 @@ export class Waiter {
       along.appendTo(pipeline);
       const at = pipeline.length;
       if (wait) {
-        pipeline.blmoveBuffer(this.list, this.holding, 'RIGHT', 'LEFT', WAIT_SECONDS);
+        let got = false;
+        // Handed over from the reply's own callback, not after the whole pipeline's.
+        pipeline.blmoveBuffer(this.list, this.holding, 'RIGHT', 'LEFT', WAIT_SECONDS, (err, element) => {
+          if (err || !Buffer.isBuffer(element)) return;
+          got = true;
+          this.host.received(this, element);
+        });
         // Runs right after the wait returns: is there a backlog to fetch in batches?
-        pipeline.llen(this.list);
+        pipeline.llen(this.list, (err, waiting) => {
+          if (got && !err && Number(waiting) > 0) this.host.backlog();
+        });
       }
       let results: [Error | null, unknown][] | null;
       try {
@@ -120,40 +128,32 @@ export class Waiter {
       }
       const failed = !results || results.slice(from, at).some(([err]) => err);
       if (failed) {
+        // Its callback may not have run if the pipeline never went out.
         adopting?.forEach((d) => (d.parkSent = false));
         this.host.putBackSettlements(along);
-      }
-      if (results && wait) {
-        const [moveError, element] = results[at];
-        const [, waiting] = results[at + 1] ?? [null, 0];
-        if (!moveError && Buffer.isBuffer(element)) {
-          this.host.received(this, element);
-          if (Number(waiting) > 0) this.host.backlog();
-        }
       }
       if (failed && this.host.running) await new Promise((r) => setTimeout(r, RETRY_MS));
     }
   }
 
   /**
-   * Add the adoption of everything delivered and not yet adopted, with the
-   * settlements already made for those messages right behind it (the same
-   * connection runs them in order). `always`: even with nothing delivered, to
-   * give back what was moved unseen. Returns the deliveries it covers.
+   * Add the adoption of everything delivered and not yet adopted, carrying the
+   * settlements already made of those messages (adopt.lua applies them in the
+   * same atomic step). `always`: even with nothing delivered, to give back
+   * what was moved unseen. Returns the deliveries it covers.
    */
   addAdoption(pipeline: ChainableCommander, always = false): RedisDelivery[] | undefined {
     if (this.unadopted.size === 0 && !always) return undefined;
     const covered = [...this.unadopted];
     const sure = always && this.unsure;
     if (sure) this.unsure = false;
-    const known: string[] = [];
+    const args: string[] = [];
     for (const d of covered) {
-      // Acked or dropped before any adoption could record it: adopt it as nothing
-      // to record, and there is nothing to remove afterwards.
-      const gone = (d.parked === 'ack' || d.parked === 'drop') && !d.recordSent;
-      known.push(d.sha, gone ? '' : d.deliveryTag);
-      if (gone) d.parkSent = true;
-      else d.recordSent = true; // even if this adoption fails: it may have run
+      const requeued = d.parked === 'requeue' ? markRedelivered(d.raw) : undefined;
+      // An unreadable envelope cannot be marked: it is dropped, as a requeue of a fetched one is.
+      const how = !d.parked ? 'r' : requeued ? 'q' : 'x';
+      args.push(d.sha, d.deliveryTag, how, requeued ?? '');
+      if (d.parked) d.parkSent = true;
     }
     (pipeline as unknown as ScriptCommands).adopt(
       this.holding,
@@ -162,21 +162,14 @@ export class Waiter {
       this.list,
       this.host.score(),
       this.queue,
-      ...known,
+      ...args,
       (err: Error | null) => {
         if (!err) return this.adopted(covered);
-        // Not adopted: the settlements written behind it go again behind the next try.
+        // Not known to have run: the next try carries the same settlements (it is idempotent).
         for (const d of covered) d.parkSent = false;
         if (sure) this.unsure = true;
       },
     );
-    const behind = new Settlements();
-    for (const d of covered) {
-      if (!d.parked || d.parkSent) continue;
-      behind.add(d.deliveryTag, d.listKey, d.raw, d.parked);
-      d.parkSent = true;
-    }
-    behind.appendTo(pipeline);
     return covered;
   }
 
