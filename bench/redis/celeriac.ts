@@ -1,6 +1,7 @@
 /**
  * Celeriac on `redis://` (kombu's Redis layout, at-least-once: every message
- * is tracked in `unacked` until the worker acks it). Prefill with
+ * is tracked in `unacked`, or for the moment before its adoption in the idle
+ * worker's holding list, until the worker acks it). Prefill with
  * `task.delay(payload)`, then a fresh Worker (async pool, concurrency 100)
  * drains; the task function counts. Latency with the same worker running.
  */

@@ -6,7 +6,7 @@
 import type Redis from 'ioredis';
 import { toDisposable, type Disposable } from '../disposable';
 import type { Logger } from '../log';
-import { connectClient, createClient, watchConnection, type ScriptedRedis } from '../brokers/redis/redis-client';
+import { closeClient, connectClient, createClient, watchConnection, type ScriptedRedis } from '../brokers/redis/redis-client';
 import type { RedisTarget } from '../brokers/redis/redis-options';
 import type { KeyValueStore } from './key-value-store';
 
@@ -115,7 +115,7 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async close(): Promise<void> {
-    await this.client.quit().catch(() => this.client.disconnect());
-    if (this.subscriber) await this.subscriber.quit().catch(() => this.subscriber?.disconnect());
+    await closeClient(this.client);
+    if (this.subscriber) await closeClient(this.subscriber);
   }
 }

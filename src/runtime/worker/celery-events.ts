@@ -9,9 +9,12 @@ import { EventDispatcher, workerEventFields } from '../events/event-dispatcher';
 import { argsRepr, kwargsRepr, safeRepr } from '../protocol/pyrepr';
 import { exceptionRepr } from '../protocol/result-meta';
 import { VERSION } from '../version';
+import { settledWithin } from '../deadline';
 import type { Worker } from './worker';
 
 const HEARTBEAT_MS = 2000;
+/** How long a stop waits for the broker to take the last events (worker-offline). */
+const LAST_EVENTS_MS = 1000;
 
 export class WorkerEventPublisher {
   private readonly subscriptions: Disposable[] = [];
@@ -76,7 +79,11 @@ export class WorkerEventPublisher {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     for (const s of this.subscriptions.splice(0)) s.dispose();
-    await this.dispatcher.flush();
-    await this.dispatcher.send('worker-offline', this.workerFields());
+    // Events are fire-and-forget (as in Celery): a broker that is down does not hold the stop up.
+    const last = (async () => {
+      await this.dispatcher.flush();
+      await this.dispatcher.send('worker-offline', this.workerFields());
+    })();
+    await settledWithin(last, LAST_EVENTS_MS);
   }
 }

@@ -25,7 +25,7 @@ import {
   UNACKED_INDEX,
   UNACKED_MUTEX,
 } from './kombu-keys';
-import { connectClient, createClient, watchConnection, type ScriptedRedis } from './redis-client';
+import { closeClient, connectClient, createClient, watchConnection, type ScriptedRedis } from './redis-client';
 import { RedisConsumer } from './redis-consumer';
 import { markRedelivered } from './redis-delivery';
 import { HOLDING_REGISTRY, parseHoldingEntry } from './holding-keys';
@@ -386,8 +386,8 @@ export class RedisBroker implements Broker {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.restoreTimer);
-    if (this.subscriber) await this.subscriber.quit().catch(() => this.subscriber?.disconnect());
+    if (this.subscriber) await closeClient(this.subscriber);
     for (const c of [...this.consumers]) await c.close();
-    await this.client.quit().catch(() => this.client.disconnect());
+    await closeClient(this.client);
   }
 }

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Redis, { type RedisOptions } from 'ioredis';
 import { ConnectionError } from '../../errors';
+import { settledWithin } from '../../deadline';
 import type { Logger } from '../../log';
 
 export interface ScriptCommands {
@@ -100,4 +101,16 @@ export async function connectClient(client: Redis, display: string, timeoutMs = 
   } finally {
     client.off('error', onError);
   }
+}
+
+/** Longest a QUIT may take before the connection is simply dropped. */
+const QUIT_MS = 2000;
+
+/**
+ * QUIT (replies still on their way arrive first), or drop the connection when
+ * Redis is not there to answer: a QUIT queued for a server that is down would
+ * wait for its return.
+ */
+export async function closeClient(client: Redis): Promise<void> {
+  if (client.status !== 'ready' || !(await settledWithin(client.quit(), QUIT_MS))) client.disconnect();
 }

@@ -20,6 +20,7 @@ import type { Consumer, Delivery } from '../broker';
 import { consumeOrder, UNACKED, UNACKED_INDEX } from './kombu-keys';
 import { guardKey, holdingKey, HOLDING_REGISTRY, type HoldingEntry } from './holding-keys';
 import { createClient, watchConnection, type ScriptedRedis } from './redis-client';
+import { settledWithin } from '../../deadline';
 import { RedisDelivery, type SettleHow, type Settler } from './redis-delivery';
 import { Settlements } from './redis-settlements';
 import { Waiter, WAIT_SECONDS, type WaiterHost } from './redis-waiter';
@@ -28,6 +29,8 @@ import type { RedisTarget } from './redis-options';
 
 /** Most messages taken in one fetch, whatever the free prefetch. */
 const FETCH_MAX = 500;
+/** How long stopping waits for Redis to take the consumer's clean-up. */
+const CLEANUP_MS = 3000;
 /** Life of the guard key; refreshed far more often than this. */
 const GUARD_TTL_SECONDS = 300;
 
@@ -363,19 +366,32 @@ export class RedisConsumer implements Consumer, WaiterHost, Settler {
     this.kick();
     const waiters = this.waiters;
     this.waiters = [];
-    let allCut = true;
-    if (waiters.length) {
-      // First cut the waiters off, so no BLMOVE can move a message any more;
-      // then adopt what they delivered and give back what they moved unseen.
-      const ids = waiters.map((w) => w.clientId); // before the disconnect forgets them
-      for (const w of waiters) w.conn.disconnect();
-      allCut = await this.cutOff(ids);
+    const ids = waiters.map((w) => w.clientId); // before the disconnect forgets them
+    for (const w of waiters) w.conn.disconnect();
+    const cleanup = (async () => {
+      // (A waiter whose connection was already down never hears back: ioredis keeps its commands.)
       await Promise.all(waiters.map((w) => w.stopped()));
-      await this.release(waiters, allCut);
+      if (waiters.length) {
+        // Cut the waiters off for good, so no BLMOVE can move a message any more;
+        // then adopt what they delivered and give back what they moved unseen.
+        const allCut = await this.cutOff(ids);
+        await this.release(waiters, allCut);
+      }
+      // Without the guard, a restore gives back whatever a late BLMOVE still moved.
+      await this.client.del(this.guardKey);
+    })();
+    // The fetch loop ends once its fetches are answered (what they took is then held, and given back by close()).
+    if (!(await settledWithin(Promise.all([cleanup, this.loopDone]), this.cleanupMs()))) {
+      this.log.warn(
+        `consumer ${this.tag} stops without tidying up on ${this.target.display}, which does not answer: ` +
+          'its holding lists are given back once its guard key expires (5 min), its unacked messages after the visibility timeout',
+      );
     }
-    // Without the guard, a restore gives back whatever a late BLMOVE still moved.
-    await this.client.del(this.guardKey).catch(() => undefined);
-    await this.loopDone;
+  }
+
+  /** How long to wait for Redis to take the clean-up: not at all while it is not even connected. */
+  private cleanupMs(): number {
+    return this.client.status === 'ready' ? CLEANUP_MS : 0;
   }
 
   /** CLIENT KILL each waiter's connection; false if one may still be alive (no permission, unknown id). */
@@ -408,7 +424,9 @@ export class RedisConsumer implements Consumer, WaiterHost, Settler {
     await this.cancel();
     // RPUSH puts each at the consuming end: newest first, so the oldest is taken next.
     for (const d of [...this.held.values()].reverse()) d.reject(true);
-    await this.flush();
-    await this.flushing;
+    const requeued = this.flush().then(() => this.flushing);
+    if (!(await settledWithin(requeued, this.cleanupMs()))) {
+      this.log.warn(`consumer ${this.tag} could not give back what it held to ${this.target.display}, which does not answer: it comes back after the visibility timeout`);
+    }
   }
 }
