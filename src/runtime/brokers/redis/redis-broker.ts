@@ -220,15 +220,20 @@ export class RedisBroker implements Broker {
    * died between a waiter's BLMOVE and its adoption), marked redelivered.
    */
   private async restoreHolding(): Promise<number> {
-    const registry = await this.client.hgetall(HOLDING_REGISTRY);
+    const registry = Object.entries(await this.client.hgetall(HOLDING_REGISTRY));
+    if (registry.length === 0) return 0;
+    // One round trip for every consumer's guard (a busy Redis may list hundreds).
+    const check = this.client.pipeline();
+    for (const [, value] of registry) check.exists(parseHoldingEntry(value)?.guard ?? '');
+    const alive = ((await check.exec()) ?? []).map(([err, n]) => err !== null || Number(n) > 0);
     let total = 0;
-    for (const [holding, value] of Object.entries(registry)) {
+    for (const [i, [holding, value]] of registry.entries()) {
       const entry = parseHoldingEntry(value);
       if (!entry) {
         await this.client.hdel(HOLDING_REGISTRY, holding);
         continue;
       }
-      if (await this.client.exists(entry.guard)) continue;
+      if (alive[i]) continue;
       // Newest first (LRANGE order): RPUSHed in turn, the oldest is taken next.
       const entries = await this.client.lrange(holding, 0, -1);
       const marked = entries.map((raw) => markRedelivered(raw) ?? raw);
