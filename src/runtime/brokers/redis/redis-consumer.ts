@@ -7,12 +7,14 @@
  *   of its own, so a new message is handed over in one hop and is still never
  *   only in memory (redis-waiter.ts);
  * - acks are batched per tick (ZREM + HDEL), rejects requeue atomically; they
- *   ride along with a waiter's round trip when one goes out first;
+ *   ride along with a waiter's round trip when one goes out first, and a
+ *   message settled before its adoption is settled by the adoption itself;
  * - the scores of everything it holds are refreshed well inside the
  *   visibility timeout, so neither kombu's restore nor ours re-delivers a
  *   message a live worker is holding — e.g. a task with an ETA longer than the
  *   visibility timeout (kombu#337).
  */
+import { settledWithin } from '../../deadline';
 import { decodeKombuEnvelope } from '../../protocol/kombu-envelope';
 import type { BrokerMessage } from '../../protocol/message';
 import type { Logger } from '../../log';
@@ -20,12 +22,10 @@ import type { Consumer, Delivery } from '../broker';
 import { consumeOrder, UNACKED, UNACKED_INDEX } from './kombu-keys';
 import { guardKey, holdingKey, HOLDING_REGISTRY, type HoldingEntry } from './holding-keys';
 import { createClient, watchConnection, type ScriptedRedis } from './redis-client';
-import { settledWithin } from '../../deadline';
 import { RedisDelivery, type SettleHow, type Settler } from './redis-delivery';
 import { Settlements } from './redis-settlements';
 import { Waiter, WAIT_SECONDS, type WaiterHost } from './redis-waiter';
 import type { RedisTarget } from './redis-options';
-
 
 /** Most messages taken in one fetch, whatever the free prefetch. */
 const FETCH_MAX = 500;
@@ -396,16 +396,12 @@ export class RedisConsumer implements Consumer, WaiterHost, Settler {
 
   /** CLIENT KILL each waiter's connection; false if one may still be alive (no permission, unknown id). */
   private async cutOff(ids: (number | undefined)[]): Promise<boolean> {
-    let all = true;
-    for (const id of ids) {
-      if (!id) {
-        all = false;
-        continue;
-      }
-      // 0 killed: it was gone already.
-      await this.client.client('KILL', 'ID', String(id)).catch(() => (all = false));
-    }
-    return all;
+    const known = ids.filter((id): id is number => !!id);
+    const pipeline = this.client.pipeline();
+    // 0 killed: it was gone already.
+    for (const id of known) pipeline.client('KILL', 'ID', String(id));
+    const results = await pipeline.exec().catch(() => null);
+    return known.length === ids.length && !!results && results.every(([err]) => !err);
   }
 
   /** Adopt what the waiters delivered, return what they moved and never delivered, and unregister them. */
