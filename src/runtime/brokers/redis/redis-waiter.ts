@@ -131,6 +131,7 @@ export class Waiter {
         // Its callback may not have run if the pipeline never went out.
         adopting?.forEach((d) => (d.parkSent = false));
         this.host.putBackSettlements(along);
+        this.unsure = true;
       }
       if (failed && this.host.running) await new Promise((r) => setTimeout(r, RETRY_MS));
     }
