@@ -20,6 +20,7 @@ import { Waiter } from '../../src/runtime/brokers/redis/redis-waiter';
 import { markRedelivered } from '../../src/runtime/brokers/redis/redis-delivery';
 import { flushDb, rawClient, REDIS_DB, redisUrl } from '../helpers/redis';
 import { sleep, waitFor } from '../helpers/wait';
+import { startRedisServer } from '../helpers/redis-server';
 
 const db = REDIS_DB.broker;
 const log = createLogger({ level: 'silent' });
@@ -131,6 +132,36 @@ describe('redis:// broker: waiters and holding lists', function () {
     assert.equal(await raw.llen(holdingKey(tag, 0)), 0);
     assert.equal(await raw.llen(queue), 0);
     await waitFor(async () => (await raw.hlen('unacked')) === 0, { what: 'unacked empty' });
+    // And the waiters wait again: a message published now is handed over too.
+    await waitFor(async () => (await blockedWaiters(raw, tag)).length === 4, { what: 'four waiters blocked again' });
+    await broker.publish(taskMessage(), { exchange: '', routingKey: queue });
+    await waitFor(() => got.length === 2, { what: 'a message published after the reconnect', timeoutMs: 3000 });
+  });
+
+  it('waits again after Redis dies under its blocked BLMOVEs and comes back (restarted empty on the same port)', async () => {
+    let server = await startRedisServer([]);
+    const url = `redis://127.0.0.1:${server.port}/0`;
+    const own = await RedisBroker.connect(url, { log });
+    try {
+      const got: Delivery[] = [];
+      await own.consume([queue], { prefetch: 10, tag }, (d) => {
+        got.push(d);
+        d.ack();
+      });
+      await own.publish(taskMessage(), { exchange: '', routingKey: queue });
+      await waitFor(() => got.length === 1, { what: 'the first message' });
+      // Idle past a wait timeout: the rounds in flight are then a bare BLMOVE + LLEN.
+      await sleep(1500);
+      const port = server.port;
+      await server.stop('SIGKILL');
+      await sleep(500);
+      server = await startRedisServer([], { port });
+      await own.publish(taskMessage(), { exchange: '', routingKey: queue });
+      await waitFor(() => got.length === 2, { what: 'a message published after Redis came back', timeoutMs: 5000 });
+    } finally {
+      await own.close();
+      await server.stop('SIGKILL');
+    }
   });
 
   it('gives back what a previous consumer with the same tag left in its holding list (a restarted container reuses its pid)', async () => {

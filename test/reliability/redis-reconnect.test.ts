@@ -94,7 +94,9 @@ describe('redis://: a worker outlives a Redis restart', function () {
     assert.ok(worker.alive(), `the worker exited while Redis was down:\n${worker.output().slice(-4000)}`);
     server = await startRedisServer([], { port });
     const backAt = Date.now();
-    const result = await (await sending).get({ timeout: 5 });
+    const result = await (await sending).get({ timeout: 5 }).catch((err: Error) => {
+      throw new Error(`no result within 5 s of Redis being back: ${err.message}\n--- worker output ---\n${worker!.output().slice(-4000)}`);
+    });
     assert.equal(result.pid, workerPid);
     assert.equal(result.n, 1);
     assert.ok(Date.now() - backAt <= 5000);

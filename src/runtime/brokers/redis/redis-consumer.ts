@@ -302,10 +302,11 @@ export class RedisConsumer implements Consumer, WaiterHost, Settler {
     if (this.waiters.length === 0) {
       const order = consumeOrder(this.options.queues);
       this.waiters = order.map(({ key, queue }, i) => {
-        // A command cut off with its connection fails instead of running again on the next
-        // one: a BLMOVE sent twice could move a second message while the first reply is lost.
         // Named after the consumer (CLIENT LIST shows whose it is); Redis allows no spaces there.
-        const conn = createClient({ ...this.target.options, autoResendUnfulfilledCommands: false }, `wait:${this.tag.replace(/[^\w.:@-]/g, '_')}`);
+        // ioredis sends a round cut off with its connection again on the next one (without
+        // that it would never settle): a message the first BLMOVE moved unseen is given back
+        // by the next round's adoption (the waiter is unsure after every close).
+        const conn = createClient(this.target.options, `wait:${this.tag.replace(/[^\w.:@-]/g, '_')}`);
         watchConnection(conn, this.target.display, this.log, 'consumer');
         return new Waiter(this, conn, key, queue, holdingKey(this.tag, i));
       });
