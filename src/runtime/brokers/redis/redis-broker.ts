@@ -220,15 +220,17 @@ export class RedisBroker implements Broker {
    * died between a waiter's BLMOVE and its adoption), marked redelivered.
    */
   private async restoreHolding(): Promise<number> {
-    const registry = Object.entries(await this.client.hgetall(HOLDING_REGISTRY));
+    const registry = Object.entries(await this.client.hgetall(HOLDING_REGISTRY)).map(([holding, value]) => ({
+      holding,
+      entry: parseHoldingEntry(value),
+    }));
     if (registry.length === 0) return 0;
     // One round trip for every consumer's guard (a busy Redis may list hundreds).
     const check = this.client.pipeline();
-    for (const [, value] of registry) check.exists(parseHoldingEntry(value)?.guard ?? '');
+    for (const { entry } of registry) check.exists(entry?.guard ?? '');
     const alive = ((await check.exec()) ?? []).map(([err, n]) => err !== null || Number(n) > 0);
     let total = 0;
-    for (const [i, [holding, value]] of registry.entries()) {
-      const entry = parseHoldingEntry(value);
+    for (const [i, { holding, entry }] of registry.entries()) {
       if (!entry) {
         await this.client.hdel(HOLDING_REGISTRY, holding);
         continue;

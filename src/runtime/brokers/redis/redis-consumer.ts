@@ -252,7 +252,7 @@ export class RedisConsumer implements Consumer, WaiterHost, Settler {
   settle(d: RedisDelivery, how: SettleHow): void {
     if (!d.deliveryTag || !this.held.delete(d.deliveryTag)) return;
     if (d.waiter) {
-      // Not yet in unacked: sent behind its adoption (see Waiter).
+      // Not yet in unacked: the waiter's adoption carries the settlement out (see Waiter).
       d.parked = how;
     } else {
       this.pending.add(d.deliveryTag, d.listKey, d.raw, how);
